@@ -1,0 +1,435 @@
+"""The sans-I/O core shared by ``LMStudioClient`` and ``AsyncLMStudioClient``.
+
+Every operation is a *flow*: a generator that yields the ``Call`` it needs sent
+and receives the ``Reply``. The sync and async clients only drive flows (and
+pump stream bytes into ``StreamState``), so request building, fallbacks, model
+resolution, error classification and metrics are written once. A transport
+failure is thrown into the flow, which may handle it (a fallback) or let it rise.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+import httpx2
+import tenacity
+
+from lmstudio_provider import __version__
+from lmstudio_provider.config import Settings
+from lmstudio_provider.error_mapping import (
+    RequestContext,
+    error_from_reply,
+    is_retryable,
+)
+from lmstudio_provider.errors import LMStudioError, ModelNotFoundError, ProtocolError
+from lmstudio_provider.log import logger
+from lmstudio_provider.models import (
+    ModelInfo,
+    ModelKind,
+    check_allowed,
+    parse_models,
+    resolve_model_name,
+)
+from lmstudio_provider.params import ChatParams, validate_params
+from lmstudio_provider.parsing import StreamState, check_model, parse_chat_response
+from lmstudio_provider.request_body import build_chat_body, build_embeddings_body
+from lmstudio_provider.results import EmbeddingResult, Metrics, Usage
+
+__all__ = ["Call", "ChatOptions", "ClientCore", "Flow", "HealthReport", "PreparedChat", "Reply"]
+
+MODEL_CACHE_SECS = 30.0
+EMBED_BATCH_SIZE = 64
+MODEL_ENDPOINTS: tuple[tuple[str, Literal["v1", "v0", "openai"]], ...] = (
+    ("/api/v1/models", "v1"),
+    ("/api/v0/models", "v0"),
+    ("/v1/models", "openai"),
+)
+
+
+class ChatOptions(TypedDict, total=False):
+    """Keyword parameters of ``chat``/``stream_chat``: see ``ChatParams`` for ranges."""
+
+    max_tokens: int
+    temperature: float
+    top_p: float
+    frequency_penalty: float
+    presence_penalty: float
+    stop: str | list[str]
+    seed: int
+    top_k: int
+    min_p: float
+    repeat_penalty: float
+    ttl: int
+    draft_model: str
+    logit_bias: dict[str, float]
+    mirostat_mode: int
+    mirostat_tau: float
+    mirostat_eta: float
+    cache_prompt: bool
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high"]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One HTTP request a flow needs sent."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    retry: bool = True
+    model: str | None = None
+
+
+@dataclass(slots=True)
+class Reply:
+    """The server's answer to a ``Call`` (any status)."""
+
+    status: int
+    body: bytes
+    retries: int = 0
+    in_flight_at_start: int = 0
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedChat:
+    """A validated chat request, waiting for its model to be resolved."""
+
+    model: str | None
+    messages: Sequence[Mapping[str, Any]]
+    params: ChatParams
+    tools: Sequence[Mapping[str, Any]] | None
+    tool_choice: str | Mapping[str, Any] | None
+    response_format: Mapping[str, Any] | None
+    extra_body: Mapping[str, Any] | None
+
+
+@dataclass(slots=True)
+class HealthReport:
+    """What ``health()`` found out about the server."""
+
+    status: Literal["ok", "unreachable", "error"]
+    server_kind: Literal["lmstudio", "openai-compatible", "unknown"]
+    base_url: str
+    latency_ms: float | None
+    loaded_models: list[str] = field(default_factory=list)
+    model_count: int = 0
+    http: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    hint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "server_kind": self.server_kind,
+            "base_url": self.base_url,
+            "latency_ms": self.latency_ms,
+            "loaded_models": self.loaded_models,
+            "model_count": self.model_count,
+            "http": self.http,
+            "error": self.error,
+            "hint": self.hint,
+        }
+
+
+Flow = Generator[Call, Reply, Any]
+
+
+class ClientCore:
+    """State and logic shared by both clients: settings, model cache, flows."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._models: tuple[float, list[ModelInfo]] | None = None
+        self._in_flight = 0
+        self._lock = threading.Lock()
+
+    # -- HTTP configuration -------------------------------------------------
+
+    def http_client_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``httpx2.Client``/``AsyncClient``."""
+        http = self.settings.http
+        headers = {"User-Agent": f"lmstudio-provider/{__version__}"}
+        if self.settings.api_key is not None:
+            headers["Authorization"] = f"Bearer {self.settings.api_key.get_secret_value()}"
+        return {
+            "base_url": self.settings.base_url,
+            "timeout": httpx2.Timeout(
+                http.timeout_secs, connect=http.connect_timeout_secs, pool=http.connect_timeout_secs
+            ),
+            "limits": httpx2.Limits(
+                max_keepalive_connections=http.max_idle_connections,
+                keepalive_expiry=http.keep_alive_secs,
+            ),
+            "headers": headers,
+        }
+
+    def context(self, call: Call) -> RequestContext:
+        http = self.settings.http
+        return RequestContext(
+            base_url=self.settings.base_url,
+            method=call.method,
+            path=call.path,
+            model=call.model,
+            timeouts=(http.timeout_secs, http.connect_timeout_secs),
+        )
+
+    def retry_options(self, call: Call) -> dict[str, Any]:
+        """tenacity options: exponential backoff with jitter, retryable errors only."""
+        attempts = self.settings.max_retries + 1 if call.retry else 1
+        return {
+            "stop": tenacity.stop_after_attempt(attempts),
+            "wait": tenacity.wait_exponential_jitter(initial=0.25, max=8.0, jitter=0.25),
+            "retry": tenacity.retry_if_exception(is_retryable),
+            "before_sleep": self._log_retry,
+            "reraise": True,
+        }
+
+    @staticmethod
+    def _log_retry(state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        logger.debug("retry %d in %.2f s after: %s", state.attempt_number, wait, error)
+
+    def begin(self) -> int:
+        """Count a request in flight; returns the count before it started."""
+        with self._lock:
+            before = self._in_flight
+            self._in_flight += 1
+        return before
+
+    def end(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def log_call(self, call: Call) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            summary = ""
+            if call.body is not None:
+                keys = sorted(k for k in call.body if k not in ("messages", "input", "tools"))
+                summary = f" model={call.model!r} fields={keys}"
+                if "messages" in call.body:
+                    summary += f" messages={len(call.body['messages'])}"
+            logger.debug("-> %s %s%s", call.method, call.path, summary)
+
+    @staticmethod
+    def log_reply(call: Call, status: int, started: float) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.debug("<- %s %s: %d in %.1f ms", call.method, call.path, status, elapsed)
+
+    # -- Models ---------------------------------------------------------------
+
+    def cached_models(self) -> list[ModelInfo] | None:
+        if self._models is None:
+            return None
+        fetched_at, models = self._models
+        if time.monotonic() - fetched_at > MODEL_CACHE_SECS:
+            return None
+        return models
+
+    def forget_models(self) -> None:
+        self._models = None
+
+    def list_models_flow(self, *, refresh: bool = False, retry: bool = True) -> Flow:
+        """Models from ``/api/v1/models``, else ``/api/v0/models``, else ``/v1/models``."""
+        if not refresh and (cached := self.cached_models()) is not None:
+            return cached
+        last_error: LMStudioError | None = None
+        for path, dialect in MODEL_ENDPOINTS:
+            call = Call("GET", path, retry=retry)
+            reply = yield call
+            body = reply.json()
+            if reply.status == 200 and isinstance(body, dict) and "error" not in body:
+                models = parse_models(dialect, body)
+                self._models = (time.monotonic(), models)
+                return models
+            # An older LM Studio or another server: 404, or 200 with "Unexpected endpoint".
+            last_error = error_from_reply(reply.status, reply.body, self.context(call))
+            if reply.status in (401, 403):
+                raise last_error
+        assert last_error is not None
+        raise last_error
+
+    def resolve_flow(self, name: str | None, kind: ModelKind = "chat") -> Flow:
+        """Resolve a model name against the server's list (cached briefly)."""
+        allowed = self.settings.allowed_models
+        if name is None or not name.strip() or name.strip() == "local-model":
+            name = self.settings.default_model
+        if name is not None and allowed:
+            name = check_allowed(name, allowed)  # enforced before anything is sent
+        models: list[ModelInfo] = yield from self.list_models_flow()
+        try:
+            return resolve_model_name(name, models, kind=kind, allowed=allowed)
+        except ModelNotFoundError:
+            if self._models is not None and time.monotonic() - self._models[0] < 0.5:
+                raise
+        # The cached list may predate a download or a load: look once more.
+        models = yield from self.list_models_flow(refresh=True)
+        return resolve_model_name(name, models, kind=kind, allowed=allowed)
+
+    # -- Chat -----------------------------------------------------------------
+
+    @staticmethod
+    def prepare_chat(
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        model: str | None,
+        tools: Sequence[Mapping[str, Any]] | None,
+        tool_choice: str | Mapping[str, Any] | None,
+        response_format: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+        params: Mapping[str, Any],
+    ) -> PreparedChat:
+        """Validate everything that can be checked without the server."""
+        validated = validate_params({k: v for k, v in params.items() if v is not None})
+        prepared = PreparedChat(
+            model, messages, validated, tools, tool_choice, response_format, extra_body
+        )
+        # Build once with a placeholder model so bad input fails before any I/O.
+        ClientCore._body(prepared, "-", {}, stream=False)
+        return prepared
+
+    @staticmethod
+    def _body(
+        prepared: PreparedChat, model: str, defaults: Mapping[str, Any], *, stream: bool
+    ) -> dict[str, Any]:
+        return build_chat_body(
+            model,
+            prepared.messages,
+            prepared.params,
+            defaults=defaults,
+            tools=prepared.tools,
+            tool_choice=prepared.tool_choice,
+            response_format=prepared.response_format,
+            extra_body=prepared.extra_body,
+            stream=stream,
+        )
+
+    def chat_call_flow(self, prepared: PreparedChat, *, stream: bool) -> Flow:
+        """Resolve the model, then return the ``Call`` that sends the chat."""
+        info: ModelInfo = yield from self.resolve_flow(prepared.model)
+        body = self._body(prepared, info.id, self.settings.defaults, stream=stream)
+        return Call("POST", "/v1/chat/completions", body, model=info.id)
+
+    def chat_flow(self, prepared: PreparedChat) -> Flow:
+        call: Call = yield from self.chat_call_flow(prepared, stream=False)
+        started = time.perf_counter()
+        reply = yield call
+        metrics = Metrics(
+            wall_duration_secs=time.perf_counter() - started,
+            retries=reply.retries,
+            in_flight_at_start=reply.in_flight_at_start,
+        )
+        context = self.context(call)
+        if reply.status != 200:
+            raise error_from_reply(reply.status, reply.body, context)
+        body = reply.json()
+        if body is None:
+            raise error_from_reply(reply.status, reply.body, context)
+        return parse_chat_response(body, call.model, context, metrics)
+
+    def stream_state(self, call: Call, reply_retries: int, in_flight: int) -> StreamState:
+        metrics = Metrics(retries=reply_retries, in_flight_at_start=in_flight)
+        return StreamState(call.model, self.context(call), metrics)
+
+    # -- Embeddings -----------------------------------------------------------
+
+    def embed_flow(
+        self, texts: Sequence[str], model: str | None, batch_size: int = EMBED_BATCH_SIZE
+    ) -> Flow:
+        """Embed ``texts`` in batches; vectors come back in input order."""
+        if isinstance(texts, str):
+            raise ProtocolError(
+                "embed() takes a list of texts, got a single string.",
+                hint="Wrap it in a list: embed([text]).",
+            )
+        info: ModelInfo = yield from self.resolve_flow(model, kind="embeddings")
+        started = time.perf_counter()
+        vectors: list[list[float]] = []
+        usage = Usage()
+        retries = 0
+        for offset in range(0, len(texts), max(1, batch_size)):
+            batch = list(texts[offset : offset + batch_size])
+            call = Call(
+                "POST", "/v1/embeddings", build_embeddings_body(info.id, batch), model=info.id
+            )
+            reply = yield call
+            retries += reply.retries
+            context = self.context(call)
+            body = reply.json()
+            if reply.status != 200 or not isinstance(body, dict) or "error" in body:
+                raise error_from_reply(reply.status, reply.body, context)
+            check_model(info.id, body.get("model"))
+            data = body.get("data")
+            if not isinstance(data, list) or len(data) != len(batch):
+                raise ProtocolError(
+                    f"LM Studio returned {len(data) if isinstance(data, list) else 'no'} "
+                    f"embeddings for {len(batch)} texts on {context.target}.",
+                    hint="Check LM Studio's server log; the model may have failed.",
+                )
+            ordered = sorted(data, key=lambda item: item.get("index", 0))
+            vectors.extend(item["embedding"] for item in ordered)
+            if isinstance(body.get("usage"), dict):
+                batch_usage = Usage.from_wire(body["usage"])
+                usage.prompt_tokens += batch_usage.prompt_tokens
+                usage.total_tokens += batch_usage.total_tokens
+        metrics = Metrics(wall_duration_secs=time.perf_counter() - started, retries=retries)
+        return EmbeddingResult(vectors=vectors, model=info.id, usage=usage, metrics=metrics)
+
+    # -- Health ---------------------------------------------------------------
+
+    def health_flow(self) -> Flow:
+        """Status, server kind, loaded models and latency; never raises."""
+        started = time.perf_counter()
+        base = {"base_url": self.settings.base_url, "http": self.settings.masked()["http"]}
+        kind: Literal["lmstudio", "openai-compatible", "unknown"] = "unknown"
+        try:
+            greeting = yield Call("GET", "/lmstudio-greeting", retry=False)
+            latency = (time.perf_counter() - started) * 1000
+            body = greeting.json()
+            is_lmstudio = isinstance(body, dict) and body.get("lmstudio") is True
+            kind = "lmstudio" if is_lmstudio else "openai-compatible"
+            models: list[ModelInfo] = yield from self.list_models_flow(refresh=True, retry=False)
+        except LMStudioError as error:
+            status: Literal["unreachable", "error"] = (
+                "unreachable" if error.status_code in (502, 504) else "error"
+            )
+            return HealthReport(
+                status=status,
+                server_kind=kind,
+                latency_ms=None,
+                error=error.message,
+                hint=error.hint,
+                **base,
+            )
+        loaded = [m.id for m in models if m.state == "loaded"] or (
+            [m.id for m in models] if kind != "lmstudio" else []
+        )
+        return HealthReport(
+            status="ok",
+            server_kind=kind,
+            latency_ms=round(latency, 2),
+            loaded_models=loaded,
+            model_count=len(models),
+            **base,
+        )
