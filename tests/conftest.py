@@ -38,7 +38,7 @@ SETTINGS_VARIABLES = [
 @pytest.fixture(autouse=True)
 def isolated_settings(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[None]:
+) -> None:
     """Unit-level tests see no LMSTUDIO_* variables and no user config file."""
     if request.node.get_closest_marker("integration") is None:
         import os
@@ -51,7 +51,6 @@ def isolated_settings(
             ):
                 monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    yield
 
 
 @pytest.fixture(autouse=True)
