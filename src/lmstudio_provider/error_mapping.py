@@ -108,7 +108,7 @@ def error_from_body(
         )
     if "unexpected endpoint or method" in lowered:
         return BadRequestError(
-            f"LM Studio does not know the endpoint {context.method} {context.path}: {message}",
+            f"LM Studio does not know the endpoint {asked}: {message}",
             hint=f"The base URL is probably wrong: it is {context.base_url}; use the server's "
             "root, e.g. http://localhost:1234 (LMSTUDIO_BASE_URL), or update LM Studio.",
             server_message=message,
