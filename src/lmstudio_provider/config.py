@@ -8,6 +8,7 @@ Linux); its settings live under an ``inference:`` block.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ ENV_PREFIXES = ("LMSTUDIO_", "INFERENCE_INFERENCE_")
 YAML_SECTION = "inference"
 # Names that mean "whatever model LM Studio has loaded".
 LOADED_MODEL_ALIASES = frozenset({"local-model"})
+API_KEY_ALIASES = ("LMSTUDIO_API_KEY", "LM_API_TOKEN")
 
 
 def default_config_path() -> Path:
@@ -99,7 +101,8 @@ class Settings(BaseSettings):
     base_url: str = Field(DEFAULT_BASE_URL, description="Where LM Studio's server listens.")
     api_key: SecretStr | None = Field(
         None,
-        validation_alias=AliasChoices("LMSTUDIO_API_KEY", "LM_API_TOKEN", "api_key"),
+        # Not a bare "api_key" alias: the environment would then read any API_KEY variable.
+        validation_alias=AliasChoices(*API_KEY_ALIASES),
         description="API token, when the server requires authentication.",
     )
     default_model: str | None = Field(
@@ -136,6 +139,11 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         if isinstance(value, str):
+            if value.strip().startswith("["):
+                try:
+                    return json.loads(value)  # a JSON list is fine too
+                except ValueError:
+                    pass
             return [item.strip() for item in value.split(",") if item.strip()] or None
         return value
 
@@ -301,9 +309,13 @@ def describe_origin(loc: tuple[str | int, ...], overrides: dict[str, Any]) -> st
         None,
     )
     if origin is None:
-        # A key that is no setting at all: it came from the file or from a call.
+        # A key that is no setting at all: it came from a call, a variable or the file.
         if nested_get(overrides, path) is not _MISSING:
             return "from an argument"
+        environ = {key.upper() for key in os.environ}
+        env_hit = next((name for name in env_names(path) if name in environ), None)
+        if env_hit:
+            return f"from environment variable {env_hit}"
         config_path, _ = config_path_from_env()
         return f"in config file {config_path} ({YAML_SECTION}.{'.'.join(path)})"
     if origin.source == "argument":
@@ -313,6 +325,12 @@ def describe_origin(loc: tuple[str | int, ...], overrides: dict[str, Any]) -> st
     if origin.source == "file":
         return f"from config file {origin.detail}"
     return "from the defaults"
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a (possibly misspelt) setting name suggests a secret value."""
+    lowered = name.lower()
+    return any(word in lowered for word in ("key", "token", "secret", "password"))
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -329,6 +347,8 @@ def load_settings(**overrides: Any) -> Settings:
         problems = []
         for item in error.errors():
             loc = tuple(item["loc"])
+            if loc and loc[0] in API_KEY_ALIASES:  # sources pass the key under an alias
+                loc = ("api_key", *loc[1:])
             dotted = ".".join(str(part) for part in loc)
             expected = item["msg"].removeprefix("Value error, ")
             if item["type"] == "extra_forbidden":
@@ -337,7 +357,7 @@ def load_settings(**overrides: Any) -> Settings:
             elif item["type"] == "literal_error" and loc == ("provider",):
                 expected = "this package only serves provider `lmstudio`"
             given = item.get("input")
-            if dotted == "api_key":
+            if loc[:1] == ("api_key",) or looks_secret(dotted):
                 given = "********"
             where = describe_origin(loc, explicit)
             problems.append(f"{dotted}={given!r} {where}: {expected}")
@@ -374,8 +394,9 @@ def settings_from_kwargs(**kwargs: Any) -> Settings:
             overrides[key] = value
         else:
             known = ", ".join([*Settings.model_fields, *HTTP_KEYWORDS])
+            shown = "********" if looks_secret(key) else repr(value)
             raise ConfigError(
-                f"Unknown setting {key}={value!r}.",
+                f"Unknown setting {key}={shown}.",
                 hint=f"Known settings: {known}.",
             )
     if http:

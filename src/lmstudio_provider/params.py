@@ -83,7 +83,7 @@ class ChatParams(BaseModel):
     @field_validator("stop")
     @classmethod
     def _stop_not_empty(cls, value: str | list[str] | None) -> str | list[str] | None:
-        if value == "" or value == []:
+        if value == "" or value == [] or (isinstance(value, list) and "" in value):
             raise ValueError("a stop sequence must not be empty")
         return value
 
@@ -95,7 +95,11 @@ class ChatParams(BaseModel):
             for key, bias in value.items():
                 if not str(key).lstrip("-").isdigit():
                     raise ValueError(f"logit_bias keys are token ids (integers), got {key!r}")
-                if isinstance(bias, int | float) and not -100 <= bias <= 100:
+                try:  # range-check what the float field will accept, text like "150" too
+                    number: float | None = float(bias)
+                except (TypeError, ValueError):
+                    number = None  # not a number: the field's own type check reports it
+                if number is not None and not -100 <= number <= 100:
                     raise ValueError(f"logit_bias values must be -100 to 100, got {bias!r}")
                 out[str(key)] = bias
             return out
