@@ -6,6 +6,7 @@ It drives the same flows as ``LMStudioClient``; only the I/O is awaited.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, Unpack
@@ -16,6 +17,7 @@ import tenacity
 from lmstudio_provider.config import Settings, settings_from_kwargs
 from lmstudio_provider.core import (
     EMBED_BATCH_SIZE,
+    STREAM_HEADERS,
     Call,
     ChatOptions,
     ClientCore,
@@ -233,7 +235,10 @@ class AsyncLMStudioClient:
             extra_body=extra_body,
             params=params,
         )
-        return AsyncChatStream(lambda stream: self._stream_chunks(prepared, stream))
+        # A weak reference: the generator must not keep its AsyncChatStream alive (a cycle would
+        # delay closing the connection, when the loop over an unnamed stream ends early,
+        # until the garbage collector runs).
+        return AsyncChatStream(lambda stream: self._stream_chunks(prepared, weakref.ref(stream)))
 
     async def _open_stream(self, call: Call) -> tuple[httpx2.Response, int, int]:
         """Open the stream, retrying until the status line; returns (response, retries, n)."""
@@ -243,13 +248,17 @@ class AsyncLMStudioClient:
                 with attempt:
                     self._core.log_call(call)
                     started = time.perf_counter()
-                    request = self._http.build_request(call.method, call.path, json=call.body)
+                    request = self._http.build_request(
+                        call.method, call.path, json=call.body, headers=STREAM_HEADERS
+                    )
                     try:
                         response = await self._http.send(request, stream=True)
                     except httpx2.HTTPError as error:
                         raise error_from_transport(error, self._core.context(call)) from error
                     self._core.log_reply(call, response.status_code, started)
-                    if response.status_code != 200:
+                    # LM Studio may answer a stream with a JSON error and status 200.
+                    content_type = response.headers.get("content-type", "")
+                    if response.status_code != 200 or content_type.startswith("application/json"):
                         try:
                             body = await response.aread()
                         finally:
@@ -262,7 +271,7 @@ class AsyncLMStudioClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _stream_chunks(
-        self, prepared: PreparedChat, stream: AsyncChatStream
+        self, prepared: PreparedChat, stream: weakref.ref[AsyncChatStream]
     ) -> AsyncIterator[ChatChunk]:
         call: Call = await self._run(self._core.chat_call_flow(prepared, stream=True))
         response, retries, in_flight = await self._open_stream(call)
@@ -278,7 +287,9 @@ class AsyncLMStudioClient:
                 ) from error
             for chunk in state.close():
                 yield chunk
-            stream._set_result(state.result())
+            owner = stream()
+            if owner is not None:
+                owner._set_result(state.result())
         finally:
             await response.aclose()
             self._core.end()

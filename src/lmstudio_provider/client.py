@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, Unpack
@@ -13,6 +14,7 @@ import tenacity
 from lmstudio_provider.config import Settings, settings_from_kwargs
 from lmstudio_provider.core import (
     EMBED_BATCH_SIZE,
+    STREAM_HEADERS,
     Call,
     ChatOptions,
     ClientCore,
@@ -231,7 +233,10 @@ class LMStudioClient:
             extra_body=extra_body,
             params=params,
         )
-        return ChatStream(lambda stream: self._stream_chunks(prepared, stream))
+        # A weak reference: the generator must not keep its ChatStream alive (a cycle would
+        # delay closing the connection, when the loop over an unnamed stream ends early,
+        # until the garbage collector runs).
+        return ChatStream(lambda stream: self._stream_chunks(prepared, weakref.ref(stream)))
 
     def _open_stream(self, call: Call) -> tuple[httpx2.Response, int, int]:
         """Open the stream, retrying until the status line; returns (response, retries, n)."""
@@ -241,13 +246,17 @@ class LMStudioClient:
                 with attempt:
                     self._core.log_call(call)
                     started = time.perf_counter()
-                    request = self._http.build_request(call.method, call.path, json=call.body)
+                    request = self._http.build_request(
+                        call.method, call.path, json=call.body, headers=STREAM_HEADERS
+                    )
                     try:
                         response = self._http.send(request, stream=True)
                     except httpx2.HTTPError as error:
                         raise error_from_transport(error, self._core.context(call)) from error
                     self._core.log_reply(call, response.status_code, started)
-                    if response.status_code != 200:
+                    # LM Studio may answer a stream with a JSON error and status 200.
+                    content_type = response.headers.get("content-type", "")
+                    if response.status_code != 200 or content_type.startswith("application/json"):
                         try:
                             body = response.read()
                         finally:
@@ -259,7 +268,9 @@ class LMStudioClient:
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _stream_chunks(self, prepared: PreparedChat, stream: ChatStream) -> Iterator[ChatChunk]:
+    def _stream_chunks(
+        self, prepared: PreparedChat, stream: weakref.ref[ChatStream]
+    ) -> Iterator[ChatChunk]:
         call: Call = self._run(self._core.chat_call_flow(prepared, stream=True))
         response, retries, in_flight = self._open_stream(call)
         state: StreamState = self._core.stream_state(call, retries, in_flight)
@@ -272,7 +283,9 @@ class LMStudioClient:
                     error, self._core.context(call), partial=state.result()
                 ) from error
             yield from state.close()
-            stream._set_result(state.result())
+            owner = stream()
+            if owner is not None:
+                owner._set_result(state.result())
         finally:
             response.close()
             self._core.end()

@@ -27,7 +27,12 @@ from lmstudio_provider.error_mapping import (
     error_from_reply,
     is_retryable,
 )
-from lmstudio_provider.errors import LMStudioError, ModelNotFoundError, ProtocolError
+from lmstudio_provider.errors import (
+    InvalidParameterError,
+    LMStudioError,
+    ModelNotFoundError,
+    ProtocolError,
+)
 from lmstudio_provider.log import logger
 from lmstudio_provider.models import (
     ModelInfo,
@@ -45,6 +50,8 @@ __all__ = ["Call", "ChatOptions", "ClientCore", "Flow", "HealthReport", "Prepare
 
 MODEL_CACHE_SECS = 30.0
 EMBED_BATCH_SIZE = 64
+# Streams are read raw (no decompression layer, for speed): ask for them uncompressed.
+STREAM_HEADERS = {"Accept-Encoding": "identity", "Accept": "text/event-stream"}
 MODEL_ENDPOINTS: tuple[tuple[str, Literal["v1", "v0", "openai"]], ...] = (
     ("/api/v1/models", "v1"),
     ("/api/v0/models", "v0"),
@@ -194,7 +201,7 @@ class ClientCore:
         attempts = self.settings.max_retries + 1 if call.retry else 1
         return {
             "stop": tenacity.stop_after_attempt(attempts),
-            "wait": tenacity.wait_exponential_jitter(initial=0.25, max=8.0, jitter=0.25),
+            "wait": tenacity.wait_exponential_jitter(multiplier=0.25, max=8.0, jitter=0.25),
             "retry": tenacity.retry_if_exception(is_retryable),
             "before_sleep": self._log_retry,
             "reraise": True,
@@ -273,7 +280,7 @@ class ClientCore:
     def resolve_flow(self, name: str | None, kind: ModelKind = "chat") -> Flow:
         """Resolve a model name against the server's list (cached briefly)."""
         allowed = self.settings.allowed_models
-        if name is None or not name.strip() or name.strip() == "local-model":
+        if name is None or not name.strip() or name.strip().lower() == "local-model":
             name = self.settings.default_model
         if name is not None and allowed:
             name = check_allowed(name, allowed)  # enforced before anything is sent
@@ -359,7 +366,8 @@ class ClientCore:
     ) -> Flow:
         """Embed ``texts`` in batches; vectors come back in input order."""
         if isinstance(texts, str):
-            raise ProtocolError(
+            # The caller's mistake, not the server's: nothing is sent.
+            raise InvalidParameterError(
                 "embed() takes a list of texts, got a single string.",
                 hint="Wrap it in a list: embed([text]).",
             )
@@ -368,8 +376,9 @@ class ClientCore:
         vectors: list[list[float]] = []
         usage = Usage()
         retries = 0
-        for offset in range(0, len(texts), max(1, batch_size)):
-            batch = list(texts[offset : offset + batch_size])
+        size = max(1, batch_size)  # batch_size <= 0 sent empty batches and lost every text
+        for offset in range(0, len(texts), size):
+            batch = list(texts[offset : offset + size])
             call = Call(
                 "POST", "/v1/embeddings", build_embeddings_body(info.id, batch), model=info.id
             )

@@ -26,6 +26,22 @@ from lmstudio_provider.think import ThinkSplitter, split_think
 __all__ = ["StreamState", "check_model", "new_tool_call_id", "parse_chat_response"]
 
 DONE = b"[DONE]"
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _loads(data: bytes) -> Any:
+    """``json.loads(data)``, faster for what a stream carries: one compact UTF-8 value.
+
+    ``json.loads`` on bytes first sniffs the encoding and skips whitespace with a
+    regular expression at both ends; decoding and ``raw_decode`` skip that work. Anything
+    else (a BOM, whitespace, another encoding, invalid JSON) takes ``json.loads``.
+    """
+    try:
+        text = data.decode()
+        value, end = _raw_decode(text)
+    except ValueError:
+        return json.loads(data)
+    return value if end == len(text) else json.loads(data)
 
 
 def new_tool_call_id() -> str:
@@ -260,7 +276,7 @@ class StreamState:
             self.done = True
             return None
         try:
-            obj = json.loads(data)
+            obj = _loads(data)
         except ValueError:
             raise self.error(f"data: {data[:300].decode('utf-8', 'replace')!r}") from None
         if not isinstance(obj, dict):

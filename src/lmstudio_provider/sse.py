@@ -35,6 +35,12 @@ class SSEDecoder:
         """Decode ``data``; return the events it completed (held back: an unfinished one)."""
         if b"\r" in data or self._carriage_returns:
             return self._feed_with_carriage_returns(data)
+        if not self._buffer and data.find(b"\n") == len(data) - 2 and data.endswith(b"\n\n"):
+            # Fast path, one read per token: exactly one one-line event, nothing held back.
+            if data.startswith(b"data: "):
+                return [SSEEvent(data[6:-2])]
+            event = _parse_block(data[:-2])
+            return [event] if event is not None else []
         buffer = self._buffer + data if self._buffer else data
         end = buffer.rfind(b"\n\n")
         if end < 0:
