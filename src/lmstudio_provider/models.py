@@ -239,9 +239,21 @@ def _match(name: str, candidates: Sequence[str]) -> tuple[str | None, list[str]]
     if exact:
         return exact[0], []
     partial = [c for c in candidates if lowered in c.lower()]
+    # "x" and its loaded instance "x:2" are one model: the name picks the model itself.
+    bases = {c for c in partial if not _instance_suffix(c)}
+    partial = [c for c in partial if not (_instance_suffix(c) and _strip_instance(c) in bases)]
     if len(partial) == 1:
         return partial[0], []
     return None, partial
+
+
+def _instance_suffix(model_id: str) -> bool:
+    head, sep, tail = model_id.rpartition(":")
+    return bool(sep and head and tail.isdigit())
+
+
+def _strip_instance(model_id: str) -> str:
+    return model_id.rpartition(":")[0] if _instance_suffix(model_id) else model_id
 
 
 def check_allowed(name: str, allowed: Sequence[str]) -> str:
@@ -323,8 +335,8 @@ def resolve_model_name(
                     hint="Use more of the id, or the full id.",
                 )
             raise ModelNotFoundError(
-                f"LM Studio has no model {name!r}. Available: {_list_text(_names(models))}.",
-                available=_names(models),
+                f"LM Studio has no {noun} {name!r}. Available: {_list_text(_names(available))}.",
+                available=_names(available),
                 hint="Download it with `lms get <model>`, list models with `lms ls`, "
                 "or use one of the ids above.",
             )

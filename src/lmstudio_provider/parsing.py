@@ -317,6 +317,8 @@ class StreamState:
         tool_calls = self._on_tool_calls(raw_calls) if raw_calls else None
         finish = choice.get("finish_reason")
         if finish:
+            if finish == "stop" and self._calls:
+                finish = "tool_calls"  # LM Studio before 0.3.15
             self.finish_reason = finish
         if not (text or reasoning or tool_calls or finish or usage or stats):
             return None  # a role-only delta, or text held back to complete a tag
