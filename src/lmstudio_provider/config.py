@@ -131,7 +131,7 @@ class Settings(BaseSettings):
     @field_validator("default_model")
     @classmethod
     def _loaded_model_alias(cls, value: str | None) -> str | None:
-        if value is None or not value.strip() or value.strip() in LOADED_MODEL_ALIASES:
+        if value is None or not value.strip() or value.strip().lower() in LOADED_MODEL_ALIASES:
             return None
         return value.strip()
 

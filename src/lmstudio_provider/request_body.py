@@ -15,6 +15,7 @@ from lmstudio_provider.params import ChatParams, validate_params
 
 __all__ = ["build_chat_body", "build_embeddings_body", "translate_response_format"]
 
+RESERVED_BODY_KEYS = frozenset({"model", "messages", "stream"})
 TOOL_CHOICE_KEYWORDS = {"auto": "auto", "none": "none", "required": "required", "any": "required"}
 
 
@@ -107,11 +108,19 @@ def build_chat_body(
     if translated_format is not None:
         body["response_format"] = translated_format
     if extra_body:
+        reserved = RESERVED_BODY_KEYS.intersection(extra_body)
+        if reserved:
+            raise InvalidParameterError(
+                f"extra_body may not set {', '.join(sorted(reserved))}: the transport sets "
+                "them (the resolved model, the messages, and whether it streams).",
+                hint="Pass model=... and messages as arguments, and call stream_chat() "
+                "to stream; nothing was sent.",
+            )
         body.update(extra_body)
     if stream:
         body["stream"] = True
         options = dict(body.get("stream_options") or {})
-        options.setdefault("include_usage", True)
+        options["include_usage"] = True  # usage is always asked for, so metrics can use it
         body["stream_options"] = options
     return body
 

@@ -24,14 +24,16 @@ def _partial_tag_suffix(text: str, tag: str) -> int:
 class ThinkSplitter:
     """Feed text pieces; get (text, reasoning) pieces with the tags removed."""
 
-    __slots__ = ("_held", "_in_think")
+    __slots__ = ("_held", "_in_think", "_trim")
 
     def __init__(self) -> None:
         self._held = ""
         self._in_think = False
+        # After a think block, the blank lines before the answer are no part of it.
+        self._trim = False
 
     def feed(self, piece: str) -> tuple[str, str]:
-        if not self._held and not self._in_think and "<" not in piece:
+        if not self._held and not self._in_think and not self._trim and "<" not in piece:
             return piece, ""  # fast path: nothing that could open a tag
         data = self._held + piece
         self._held = ""
@@ -41,17 +43,27 @@ class ThinkSplitter:
             tag = CLOSE if self._in_think else OPEN
             index = data.find(tag)
             if index >= 0:
-                (reasoning_parts if self._in_think else text_parts).append(data[:index])
+                self._emit(data[:index], text_parts, reasoning_parts)
                 data = data[index + len(tag) :]
                 self._in_think = not self._in_think
+                self._trim = not self._in_think
                 continue
             keep = _partial_tag_suffix(data, tag)
             if keep:
                 self._held = data[-keep:]
                 data = data[:-keep]
-            (reasoning_parts if self._in_think else text_parts).append(data)
+            self._emit(data, text_parts, reasoning_parts)
             break
         return "".join(text_parts), "".join(reasoning_parts)
+
+    def _emit(self, data: str, text_parts: list[str], reasoning_parts: list[str]) -> None:
+        if self._in_think:
+            reasoning_parts.append(data)
+            return
+        if self._trim:
+            data = data.lstrip()
+            self._trim = not data
+        text_parts.append(data)
 
     def flush(self) -> tuple[str, str]:
         """What is held back when the stream ends (an unfinished tag is plain content)."""

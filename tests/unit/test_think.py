@@ -55,3 +55,12 @@ def test_unfinished_open_tag_at_end_is_text() -> None:
 
 def test_two_think_blocks() -> None:
     assert split_think("<think>a</think>b<think>c</think>d") == ("bd", "ac")
+
+
+def test_blank_lines_after_a_think_block_are_dropped() -> None:
+    assert split_think("<think>plan</think>\n\n  Answer\n\nmore") == ("Answer\n\nmore", "plan")
+    assert split_in_pieces("<think>plan</think>\n\nAnswer", 1) == ("Answer", "plan")
+
+
+def test_leading_blank_lines_without_a_think_block_are_kept() -> None:
+    assert split_think("\n\nAnswer") == ("\n\nAnswer", "")
