@@ -77,14 +77,22 @@ def check_model(requested: str | None, answered: str | None) -> None:
 
 
 def compute_tokens_per_second(
-    stats: dict[str, Any], usage: Usage | None, generation_secs: float | None
+    stats: dict[str, Any],
+    usage: Usage | None,
+    generation_secs: float | None,
+    streamed_deltas: int = 0,
 ) -> float | None:
-    """LM Studio's own figure when it sent one, else completion tokens over generation time."""
+    """LM Studio's own figure when it sent one, else completion tokens over generation time.
+
+    Without usage (servers that send none while streaming), the number of streamed
+    deltas stands in for the token count: LM Studio and llama.cpp send one per token.
+    """
     reported = stats.get("tokens_per_second")
     if isinstance(reported, int | float):
         return float(reported)
-    if usage and usage.completion_tokens and generation_secs and generation_secs > 0:
-        return usage.completion_tokens / generation_secs
+    tokens = usage.completion_tokens if usage else streamed_deltas
+    if tokens and generation_secs and generation_secs > 0:
+        return tokens / generation_secs
     return None
 
 
@@ -161,6 +169,7 @@ class StreamState:
         "_splitter",
         "_text",
         "context",
+        "deltas",
         "done",
         "finish_reason",
         "first_token_at",
@@ -194,6 +203,7 @@ class StreamState:
         self.id: str | None = None
         self.system_fingerprint: str | None = None
         self.done = False
+        self.deltas = 0
 
     def feed(self, data: bytes) -> list[ChatChunk]:
         """Decode what the socket delivered; return the chunks it completed."""
@@ -242,7 +252,9 @@ class StreamState:
             generation = now - self.first_token_at
         else:
             generation = None
-        metrics.tokens_per_second = compute_tokens_per_second(self.stats, self.usage, generation)
+        metrics.tokens_per_second = compute_tokens_per_second(
+            self.stats, self.usage, generation, self.deltas
+        )
         calls = [
             ToolCall(id=call.id, name=call.name, arguments="".join(call.arguments))
             for _, call in sorted(self._calls.items())
@@ -322,8 +334,10 @@ class StreamState:
             self.finish_reason = finish
         if not (text or reasoning or tool_calls or finish or usage or stats):
             return None  # a role-only delta, or text held back to complete a tag
-        if self.first_token_at is None and (text or reasoning or tool_calls):
-            self.first_token_at = time.perf_counter()
+        if text or reasoning or tool_calls:
+            self.deltas += 1
+            if self.first_token_at is None:
+                self.first_token_at = time.perf_counter()
         return ChatChunk(text, reasoning, tool_calls, finish, usage, stats or None, self.model)
 
     def _on_tool_calls(self, raw_calls: list[Any]) -> list[ToolCallDelta]:

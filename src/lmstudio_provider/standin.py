@@ -75,6 +75,8 @@ def server_config(model: Path, host: str, port: int, n_ctx: int) -> dict[str, ob
     return {
         "host": host,
         "port": port,
+        # By default a new request cuts off the one streaming; LM Studio queues instead.
+        "interrupt_requests": False,
         "models": [
             {
                 "model": str(model),
