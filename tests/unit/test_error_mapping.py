@@ -206,3 +206,10 @@ def test_a_cut_stream_is_interrupted_with_partial() -> None:
     assert isinstance(error, StreamInterruptedError)
     assert error.partial is partial
     assert "3 characters had arrived" in error.message
+
+
+def test_a_200_json_body_of_the_wrong_shape_is_a_protocol_error() -> None:
+    error = error_from_reply(200, b'{"choices": []}', CONTEXT)
+    assert isinstance(error, ProtocolError)
+    assert "an unexpected body" in error.message
+    assert "not valid JSON" not in error.message
