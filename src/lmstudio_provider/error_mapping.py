@@ -177,12 +177,14 @@ def error_from_body(
 
 def error_from_reply(status: int, body: bytes, context: RequestContext) -> LMStudioError:
     """A typed error for an HTTP reply that is a failure (any status, or 200 with ``error``)."""
-    found = extract_error(_decode(body))
+    decoded = _decode(body)
+    found = extract_error(decoded)
     if found is None:
         text = body.decode("utf-8", "replace").strip()[:500] or "(empty body)"
         if status < 300:
+            what = "a body that is not valid JSON" if decoded is None else "an unexpected body"
             return ProtocolError(
-                f"LM Studio answered {context.target} with a body that is not valid JSON: {text!r}",
+                f"LM Studio answered {context.target} with {what}: {text!r}",
                 hint="The server at the base URL may not be LM Studio; check LMSTUDIO_BASE_URL.",
             )
         found = (f"HTTP {status}: {text}", None)
