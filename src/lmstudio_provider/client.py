@@ -189,26 +189,14 @@ class LMStudioClient:
         messages: Sequence[Mapping[str, Any]],
         *,
         model: str | None = None,
-        tools: Sequence[Mapping[str, Any]] | None = None,
-        tool_choice: str | Mapping[str, Any] | None = None,
-        response_format: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        **params: Unpack[ChatOptions],
+        **options: Unpack[ChatOptions],
     ) -> ChatResult:
         """Send a chat and wait for the whole answer.
 
         Raises:
             LMStudioError: a typed subclass saying what failed and what to do.
         """
-        prepared = ClientCore.prepare_chat(
-            messages,
-            model=model,
-            tools=tools,
-            tool_choice=tool_choice,
-            response_format=response_format,
-            extra_body=extra_body,
-            params=params,
-        )
+        prepared = ClientCore.prepare_chat(messages, model, options)
         result: ChatResult = self._run(self._core.chat_flow(prepared))
         return result
 
@@ -217,22 +205,10 @@ class LMStudioClient:
         messages: Sequence[Mapping[str, Any]],
         *,
         model: str | None = None,
-        tools: Sequence[Mapping[str, Any]] | None = None,
-        tool_choice: str | Mapping[str, Any] | None = None,
-        response_format: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        **params: Unpack[ChatOptions],
+        **options: Unpack[ChatOptions],
     ) -> ChatStream:
         """Send a chat and stream the answer; parameters are checked right away."""
-        prepared = ClientCore.prepare_chat(
-            messages,
-            model=model,
-            tools=tools,
-            tool_choice=tool_choice,
-            response_format=response_format,
-            extra_body=extra_body,
-            params=params,
-        )
+        prepared = ClientCore.prepare_chat(messages, model, options)
         # A weak reference: the generator must not keep its ChatStream alive (a cycle would
         # delay closing the connection, when the loop over an unnamed stream ends early,
         # until the garbage collector runs).

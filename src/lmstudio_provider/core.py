@@ -46,7 +46,16 @@ from lmstudio_provider.parsing import StreamState, check_model, parse_chat_respo
 from lmstudio_provider.request_body import build_chat_body, build_embeddings_body
 from lmstudio_provider.results import EmbeddingResult, Metrics, Usage
 
-__all__ = ["Call", "ChatOptions", "ClientCore", "Flow", "HealthReport", "PreparedChat", "Reply"]
+__all__ = [
+    "Call",
+    "ChatOptions",
+    "ClientCore",
+    "Flow",
+    "HealthReport",
+    "PreparedChat",
+    "Reply",
+    "SamplingOptions",
+]
 
 MODEL_CACHE_SECS = 30.0
 EMBED_BATCH_SIZE = 64
@@ -59,8 +68,8 @@ MODEL_ENDPOINTS: tuple[tuple[str, Literal["v1", "v0", "openai"]], ...] = (
 )
 
 
-class ChatOptions(TypedDict, total=False):
-    """Keyword parameters of ``chat``/``stream_chat``: see ``ChatParams`` for ranges."""
+class SamplingOptions(TypedDict, total=False):
+    """Generation parameters of a chat: see ``ChatParams`` for ranges and meanings."""
 
     max_tokens: int
     temperature: float
@@ -80,6 +89,15 @@ class ChatOptions(TypedDict, total=False):
     mirostat_eta: float
     cache_prompt: bool
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high"]
+
+
+class ChatOptions(SamplingOptions, total=False):
+    """Keyword arguments of ``chat``/``stream_chat`` besides the messages and model."""
+
+    tools: Sequence[Mapping[str, Any]] | None
+    tool_choice: str | Mapping[str, Any] | None
+    response_format: Mapping[str, Any] | None
+    extra_body: Mapping[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,19 +316,19 @@ class ClientCore:
 
     @staticmethod
     def prepare_chat(
-        messages: Sequence[Mapping[str, Any]],
-        *,
-        model: str | None,
-        tools: Sequence[Mapping[str, Any]] | None,
-        tool_choice: str | Mapping[str, Any] | None,
-        response_format: Mapping[str, Any] | None,
-        extra_body: Mapping[str, Any] | None,
-        params: Mapping[str, Any],
+        messages: Sequence[Mapping[str, Any]], model: str | None, options: ChatOptions
     ) -> PreparedChat:
         """Validate everything that can be checked without the server."""
-        validated = validate_params({k: v for k, v in params.items() if v is not None})
+        request_fields = ("tools", "tool_choice", "response_format", "extra_body")
+        sampling = {k: v for k, v in options.items() if k not in request_fields and v is not None}
         prepared = PreparedChat(
-            model, messages, validated, tools, tool_choice, response_format, extra_body
+            model,
+            messages,
+            validate_params(sampling),
+            options.get("tools"),
+            options.get("tool_choice"),
+            options.get("response_format"),
+            options.get("extra_body"),
         )
         # Build once with a placeholder model so bad input fails before any I/O.
         ClientCore._body(prepared, "-", {}, stream=False)
