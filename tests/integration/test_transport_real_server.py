@@ -9,7 +9,6 @@ import time
 from typing import Any
 
 import pytest
-from realserver import ServerUnderTest
 
 from lmstudio_provider import (
     AsyncLMStudioClient,
@@ -18,6 +17,7 @@ from lmstudio_provider import (
     ModelNotFoundError,
 )
 from lmstudio_provider.results import ChatChunk
+from realserver import ServerUnderTest
 
 PROMPT = [{"role": "user", "content": "Write a short poem about the sea."}]
 WEATHER_TOOL = {
