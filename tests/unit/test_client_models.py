@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,11 +18,9 @@ from typing import Any
 import httpx2
 import pytest
 import respx
+from client_api import Api
 
 import lmstudio_provider.core
-from lmstudio_provider.async_client import AsyncLMStudioClient
-from lmstudio_provider.client import LMStudioClient
-from lmstudio_provider.core import HealthReport
 from lmstudio_provider.errors import (
     AmbiguousModelError,
     AuthenticationError,
@@ -34,7 +32,7 @@ from lmstudio_provider.errors import (
     NoModelLoadedError,
 )
 from lmstudio_provider.models import ModelInfo
-from lmstudio_provider.results import ChatChunk, ChatResult, EmbeddingResult, Usage
+from lmstudio_provider.results import Usage
 
 BASE = "http://localhost:1234"
 V1_MODELS_URL = f"{BASE}/api/v1/models"
@@ -43,7 +41,6 @@ OPENAI_MODELS_URL = f"{BASE}/v1/models"
 GREETING_URL = f"{BASE}/lmstudio-greeting"
 CHAT_URL = f"{BASE}/v1/chat/completions"
 EMBEDDINGS_URL = f"{BASE}/v1/embeddings"
-MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "Hi"}]
 CAPTURES = Path(__file__).resolve().parents[3] / "shared" / "lmstudio-captures"
 V0_CAPTURE = "j-shelfwood__prj-php-lmstudio__tests_mocks_v0_models_list.json__53b1841e.json"
 V0_DUPLICATES_CAPTURE = (
@@ -243,85 +240,6 @@ def sent_body(route: respx.Route, index: int = -1) -> Any:
 def echo_model(request: httpx2.Request) -> Any:
     """A chat answer from the model the request named."""
     return wire(httpx2.Response(200, json=completion(json.loads(request.content)["model"])))
-
-
-class Api:
-    """One of the two clients behind one awaitable interface."""
-
-    def __init__(self, kind: str, **settings: Any) -> None:
-        self.sync: LMStudioClient | None = None
-        self.aio: AsyncLMStudioClient | None = None
-        if kind == "sync":
-            self.sync = LMStudioClient(**settings)
-        else:
-            self.aio = AsyncLMStudioClient(**settings)
-
-    async def list_models(self, *, refresh: bool = False) -> list[ModelInfo]:
-        if self.sync is not None:
-            return self.sync.list_models(refresh=refresh)
-        assert self.aio is not None
-        return await self.aio.list_models(refresh=refresh)
-
-    async def resolve_model(self, name: str | None = None, **kwargs: Any) -> ModelInfo:
-        if self.sync is not None:
-            return self.sync.resolve_model(name, **kwargs)
-        assert self.aio is not None
-        return await self.aio.resolve_model(name, **kwargs)
-
-    async def chat(
-        self, messages: Sequence[Mapping[str, Any]] = MESSAGES, **kwargs: Any
-    ) -> ChatResult:
-        if self.sync is not None:
-            return self.sync.chat(messages, **kwargs)
-        assert self.aio is not None
-        return await self.aio.chat(messages, **kwargs)
-
-    async def stream(
-        self, messages: Sequence[Mapping[str, Any]] = MESSAGES, **kwargs: Any
-    ) -> list[ChatChunk]:
-        if self.sync is not None:
-            with self.sync.stream_chat(messages, **kwargs) as stream:
-                return list(stream)
-        assert self.aio is not None
-        async with self.aio.stream_chat(messages, **kwargs) as astream:
-            return [item async for item in astream]
-
-    async def embed(self, texts: Any, **kwargs: Any) -> EmbeddingResult:
-        if self.sync is not None:
-            return self.sync.embed(texts, **kwargs)
-        assert self.aio is not None
-        return await self.aio.embed(texts, **kwargs)
-
-    async def health(self) -> HealthReport:
-        if self.sync is not None:
-            return self.sync.health()
-        assert self.aio is not None
-        return await self.aio.health()
-
-    async def close(self) -> None:
-        if self.sync is not None:
-            self.sync.close()
-        if self.aio is not None:
-            await self.aio.aclose()
-
-
-@pytest.fixture(params=["sync", "async"])
-async def make_api(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Api]]:
-    made: list[Api] = []
-
-    def make(**settings: Any) -> Api:
-        api = Api(request.param, **settings)
-        made.append(api)
-        return api
-
-    yield make
-    for api in made:
-        await api.close()
-
-
-@pytest.fixture
-def api(make_api: Callable[..., Api]) -> Api:
-    return make_api()
 
 
 class Clock:

@@ -17,9 +17,10 @@ from typing import Any
 import httpx2
 import pytest
 import respx
+from client_api import MESSAGES, Api
 
-from lmstudio_provider.async_client import AsyncChatStream, AsyncLMStudioClient
-from lmstudio_provider.client import ChatStream, LMStudioClient
+from lmstudio_provider.async_client import AsyncChatStream
+from lmstudio_provider.client import ChatStream
 from lmstudio_provider.errors import AuthenticationError, InvalidParameterError
 from lmstudio_provider.results import ChatChunk, ChatResult, ToolCall, ToolCallDelta, Usage
 
@@ -29,7 +30,6 @@ MODELS_URL = f"{BASE}/api/v1/models"
 MODEL = "qwen/qwen3-4b"
 CAPTURED_MODEL = "qwen2.5-7b-instruct"  # the model of the j-shelfwood captures
 CAPTURED_1M_MODEL = "qwen2.5-7b-instruct-1m"  # the model of the v0 standard-response capture
-MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "Hi"}]
 BASE_BODY: dict[str, Any] = {"model": MODEL, "messages": MESSAGES}
 STREAM_FIELDS: dict[str, Any] = {"stream": True, "stream_options": {"include_usage": True}}
 USAGE_WIRE: dict[str, Any] = {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}
@@ -158,80 +158,6 @@ def wire(response: httpx2.Response) -> Any:
 
 def sent_body(route: respx.Route, index: int = -1) -> Any:
     return json.loads(route.calls[index].request.content)
-
-
-class Api:
-    """One of the two clients behind one awaitable interface."""
-
-    def __init__(self, kind: str, **settings: Any) -> None:
-        self.kind = kind
-        self.sync: LMStudioClient | None = None
-        self.aio: AsyncLMStudioClient | None = None
-        if kind == "sync":
-            self.sync = LMStudioClient(**settings)
-        else:
-            self.aio = AsyncLMStudioClient(**settings)
-
-    @property
-    def in_flight(self) -> int:
-        client = self.sync or self.aio
-        assert client is not None
-        return client.in_flight
-
-    async def chat(
-        self, messages: Sequence[Mapping[str, Any]] = MESSAGES, **kwargs: Any
-    ) -> ChatResult:
-        if self.sync is not None:
-            return self.sync.chat(messages, **kwargs)
-        assert self.aio is not None
-        return await self.aio.chat(messages, **kwargs)
-
-    def start_stream(
-        self, messages: Sequence[Mapping[str, Any]] = MESSAGES, **kwargs: Any
-    ) -> ChatStream | AsyncChatStream:
-        """Only call ``stream_chat`` (which checks parameters); read nothing."""
-        if self.sync is not None:
-            return self.sync.stream_chat(messages, **kwargs)
-        assert self.aio is not None
-        return self.aio.stream_chat(messages, **kwargs)
-
-    async def stream(
-        self, messages: Sequence[Mapping[str, Any]] = MESSAGES, **kwargs: Any
-    ) -> tuple[list[ChatChunk], ChatResult]:
-        """Read a whole stream: its chunks and its result."""
-        if self.sync is not None:
-            with self.sync.stream_chat(messages, **kwargs) as stream:
-                chunks = list(stream)
-            return chunks, stream.result
-        assert self.aio is not None
-        async with self.aio.stream_chat(messages, **kwargs) as astream:
-            chunks = [item async for item in astream]
-        return chunks, astream.result
-
-    async def close(self) -> None:
-        if self.sync is not None:
-            self.sync.close()
-        if self.aio is not None:
-            await self.aio.aclose()
-
-
-@pytest.fixture(params=["sync", "async"])
-async def make_api(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Api]]:
-    made: list[Api] = []
-
-    def make(**settings: Any) -> Api:
-        api = Api(request.param, **settings)
-        made.append(api)
-        return api
-
-    yield make
-    for api in made:
-        await api.close()
-
-
-@pytest.fixture
-def api(make_api: Callable[..., Api]) -> Api:
-    return make_api()
 
 
 def without_metrics(result: ChatResult) -> dict[str, Any]:
