@@ -18,23 +18,15 @@ except PackageNotFoundError:  # running from a source tree
 if TYPE_CHECKING:
     from lmstudio_provider.async_client import (
         AsyncChatStream as AsyncChatStream,
-    )
-    from lmstudio_provider.async_client import (
         AsyncLMStudioClient as AsyncLMStudioClient,
     )
     from lmstudio_provider.client import (
         ChatStream as ChatStream,
-    )
-    from lmstudio_provider.client import (
         LMStudioClient as LMStudioClient,
     )
     from lmstudio_provider.config import (
         HttpSettings as HttpSettings,
-    )
-    from lmstudio_provider.config import (
         Settings as Settings,
-    )
-    from lmstudio_provider.config import (
         load_settings as load_settings,
     )
     from lmstudio_provider.core import (
@@ -42,53 +34,21 @@ if TYPE_CHECKING:
     )
     from lmstudio_provider.errors import (
         AmbiguousModelError as AmbiguousModelError,
-    )
-    from lmstudio_provider.errors import (
         AuthenticationError as AuthenticationError,
-    )
-    from lmstudio_provider.errors import (
         BadRequestError as BadRequestError,
-    )
-    from lmstudio_provider.errors import (
         ConfigError as ConfigError,
-    )
-    from lmstudio_provider.errors import (
         ContextLengthExceededError as ContextLengthExceededError,
-    )
-    from lmstudio_provider.errors import (
         InvalidParameterError as InvalidParameterError,
-    )
-    from lmstudio_provider.errors import (
         LMStudioError as LMStudioError,
-    )
-    from lmstudio_provider.errors import (
         LMStudioTimeoutError as LMStudioTimeoutError,
-    )
-    from lmstudio_provider.errors import (
         ModelLoadingError as ModelLoadingError,
-    )
-    from lmstudio_provider.errors import (
         ModelMismatchError as ModelMismatchError,
-    )
-    from lmstudio_provider.errors import (
         ModelNotAllowedError as ModelNotAllowedError,
-    )
-    from lmstudio_provider.errors import (
         ModelNotFoundError as ModelNotFoundError,
-    )
-    from lmstudio_provider.errors import (
         NoModelLoadedError as NoModelLoadedError,
-    )
-    from lmstudio_provider.errors import (
         ProtocolError as ProtocolError,
-    )
-    from lmstudio_provider.errors import (
         ServerError as ServerError,
-    )
-    from lmstudio_provider.errors import (
         ServerUnreachableError as ServerUnreachableError,
-    )
-    from lmstudio_provider.errors import (
         StreamInterruptedError as StreamInterruptedError,
     )
     from lmstudio_provider.models import (
@@ -99,23 +59,11 @@ if TYPE_CHECKING:
     )
     from lmstudio_provider.results import (
         ChatChunk as ChatChunk,
-    )
-    from lmstudio_provider.results import (
         ChatResult as ChatResult,
-    )
-    from lmstudio_provider.results import (
         EmbeddingResult as EmbeddingResult,
-    )
-    from lmstudio_provider.results import (
         Metrics as Metrics,
-    )
-    from lmstudio_provider.results import (
         ToolCall as ToolCall,
-    )
-    from lmstudio_provider.results import (
         ToolCallDelta as ToolCallDelta,
-    )
-    from lmstudio_provider.results import (
         Usage as Usage,
     )
 

@@ -14,28 +14,29 @@ from typing import Any, Self, Unpack
 import httpx2
 import tenacity
 
-from lmstudio_provider.config import Settings, settings_from_kwargs
+from lmstudio_provider.config import Settings
 from lmstudio_provider.core import (
     EMBED_BATCH_SIZE,
     STREAM_HEADERS,
     Call,
     ChatOptions,
+    ClientBase,
     ClientCore,
     Flow,
     HealthReport,
     PreparedChat,
     Reply,
+    StreamResult,
 )
 from lmstudio_provider.error_mapping import error_from_reply, error_from_transport
 from lmstudio_provider.errors import LMStudioError
-from lmstudio_provider.log import configure_from_env
 from lmstudio_provider.models import ModelInfo, ModelKind
 from lmstudio_provider.results import ChatChunk, ChatResult, EmbeddingResult
 
 __all__ = ["AsyncChatStream", "AsyncLMStudioClient"]
 
 
-class AsyncChatStream:
+class AsyncChatStream(StreamResult):
     """A streamed answer: ``async for`` it for ``ChatChunk``s, then read ``result``.
 
     Nothing is sent until iteration starts. Use ``async with`` (or ``aclose()``)
@@ -45,7 +46,6 @@ class AsyncChatStream:
     def __init__(self, open_chunks: Callable[[AsyncChatStream], AsyncIterator[ChatChunk]]) -> None:
         self._open_chunks = open_chunks
         self._chunks: AsyncIterator[ChatChunk] | None = None
-        self._result: ChatResult | None = None
 
     def __aiter__(self) -> AsyncIterator[ChatChunk]:
         if self._chunks is None:
@@ -63,18 +63,8 @@ class AsyncChatStream:
         if self._chunks is not None and hasattr(self._chunks, "aclose"):
             await self._chunks.aclose()
 
-    @property
-    def result(self) -> ChatResult:
-        """The whole answer, once the stream has been read to its end."""
-        if self._result is None:
-            raise RuntimeError("The stream has not been read to its end yet.")
-        return self._result
 
-    def _set_result(self, result: ChatResult) -> None:
-        self._result = result
-
-
-class AsyncLMStudioClient:
+class AsyncLMStudioClient(ClientBase):
     """Asynchronous client for LM Studio's server; the twin of ``LMStudioClient``.
 
     Args:
@@ -100,22 +90,9 @@ class AsyncLMStudioClient:
         http_client: httpx2.AsyncClient | None = None,
         **kwargs: Any,
     ) -> None:
-        configure_from_env()
-        self._core = ClientCore(settings or settings_from_kwargs(**kwargs))
+        super().__init__(settings, kwargs)
         self._owns_http = http_client is None
         self._http = http_client or httpx2.AsyncClient(**self._core.http_client_options())
-
-    @property
-    def settings(self) -> Settings:
-        return self._core.settings
-
-    @property
-    def in_flight(self) -> int:
-        """Requests under way on this client right now."""
-        return self._core.in_flight
-
-    def __repr__(self) -> str:
-        return f"AsyncLMStudioClient(base_url={self.settings.base_url!r})"
 
     async def __aenter__(self) -> Self:
         return self

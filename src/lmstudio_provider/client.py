@@ -11,21 +11,22 @@ from typing import Any, Self, Unpack
 import httpx2
 import tenacity
 
-from lmstudio_provider.config import Settings, settings_from_kwargs
+from lmstudio_provider.config import Settings
 from lmstudio_provider.core import (
     EMBED_BATCH_SIZE,
     STREAM_HEADERS,
     Call,
     ChatOptions,
+    ClientBase,
     ClientCore,
     Flow,
     HealthReport,
     PreparedChat,
     Reply,
+    StreamResult,
 )
 from lmstudio_provider.error_mapping import error_from_reply, error_from_transport
 from lmstudio_provider.errors import LMStudioError
-from lmstudio_provider.log import configure_from_env
 from lmstudio_provider.models import ModelInfo, ModelKind
 from lmstudio_provider.parsing import StreamState
 from lmstudio_provider.results import ChatChunk, ChatResult, EmbeddingResult
@@ -33,7 +34,7 @@ from lmstudio_provider.results import ChatChunk, ChatResult, EmbeddingResult
 __all__ = ["ChatStream", "LMStudioClient"]
 
 
-class ChatStream:
+class ChatStream(StreamResult):
     """A streamed answer: iterate it for ``ChatChunk``s, then read ``result``.
 
     Nothing is sent until iteration starts. Leaving a ``with`` block (or breaking
@@ -43,7 +44,6 @@ class ChatStream:
     def __init__(self, open_chunks: Callable[[ChatStream], Iterator[ChatChunk]]) -> None:
         self._open_chunks = open_chunks
         self._chunks: Iterator[ChatChunk] | None = None
-        self._result: ChatResult | None = None
 
     def __iter__(self) -> Iterator[ChatChunk]:
         if self._chunks is None:
@@ -61,18 +61,8 @@ class ChatStream:
         if self._chunks is not None and hasattr(self._chunks, "close"):
             self._chunks.close()
 
-    @property
-    def result(self) -> ChatResult:
-        """The whole answer, once the stream has been read to its end."""
-        if self._result is None:
-            raise RuntimeError("The stream has not been read to its end yet.")
-        return self._result
 
-    def _set_result(self, result: ChatResult) -> None:
-        self._result = result
-
-
-class LMStudioClient:
+class LMStudioClient(ClientBase):
     """Synchronous client for LM Studio's server.
 
     Args:
@@ -99,22 +89,9 @@ class LMStudioClient:
         http_client: httpx2.Client | None = None,
         **kwargs: Any,
     ) -> None:
-        configure_from_env()
-        self._core = ClientCore(settings or settings_from_kwargs(**kwargs))
+        super().__init__(settings, kwargs)
         self._owns_http = http_client is None
         self._http = http_client or httpx2.Client(**self._core.http_client_options())
-
-    @property
-    def settings(self) -> Settings:
-        return self._core.settings
-
-    @property
-    def in_flight(self) -> int:
-        """Requests under way on this client right now."""
-        return self._core.in_flight
-
-    def __repr__(self) -> str:
-        return f"LMStudioClient(base_url={self.settings.base_url!r})"
 
     def __enter__(self) -> Self:
         return self

@@ -21,7 +21,7 @@ import httpx2
 import tenacity
 
 from lmstudio_provider import __version__
-from lmstudio_provider.config import Settings
+from lmstudio_provider.config import Settings, settings_from_kwargs
 from lmstudio_provider.error_mapping import (
     RequestContext,
     error_from_reply,
@@ -33,7 +33,7 @@ from lmstudio_provider.errors import (
     ModelNotFoundError,
     ProtocolError,
 )
-from lmstudio_provider.log import logger
+from lmstudio_provider.log import configure_from_env, logger
 from lmstudio_provider.models import (
     ModelInfo,
     ModelKind,
@@ -44,17 +44,19 @@ from lmstudio_provider.models import (
 from lmstudio_provider.params import ChatParams, validate_params
 from lmstudio_provider.parsing import StreamState, check_model, parse_chat_response
 from lmstudio_provider.request_body import build_chat_body, build_embeddings_body
-from lmstudio_provider.results import EmbeddingResult, Metrics, Usage
+from lmstudio_provider.results import ChatResult, EmbeddingResult, Metrics, Usage
 
 __all__ = [
     "Call",
     "ChatOptions",
+    "ClientBase",
     "ClientCore",
     "Flow",
     "HealthReport",
     "PreparedChat",
     "Reply",
     "SamplingOptions",
+    "StreamResult",
 ]
 
 MODEL_CACHE_SECS = 30.0
@@ -460,3 +462,40 @@ class ClientCore:
             model_count=len(models),
             **base,
         )
+
+
+class ClientBase:
+    """What ``LMStudioClient`` and ``AsyncLMStudioClient`` share besides their I/O."""
+
+    def __init__(self, settings: Settings | None, overrides: dict[str, Any]) -> None:
+        configure_from_env()
+        self._core = ClientCore(settings or settings_from_kwargs(**overrides))
+
+    @property
+    def settings(self) -> Settings:
+        """The effective settings (secrets masked in their repr)."""
+        return self._core.settings
+
+    @property
+    def in_flight(self) -> int:
+        """Requests under way on this client right now."""
+        return self._core.in_flight
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.settings.base_url!r})"
+
+
+class StreamResult:
+    """The final ``ChatResult`` of a stream, available once it has been read to its end."""
+
+    _result: ChatResult | None = None
+
+    @property
+    def result(self) -> ChatResult:
+        """The whole answer, once the stream has been read to its end."""
+        if self._result is None:
+            raise RuntimeError("The stream has not been read to its end yet.")
+        return self._result
+
+    def _set_result(self, result: ChatResult) -> None:
+        self._result = result

@@ -28,7 +28,7 @@ from lmstudio_provider import (
 )
 
 if TYPE_CHECKING:
-    from tests.faults.conftest import FaultServer, MakeClient, Wire
+    from faults.conftest import FaultServer, MakeClient, Wire
 
 MODEL = "granite-3.1-8b-instruct"
 CHAT = "/v1/chat/completions"

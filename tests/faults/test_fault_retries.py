@@ -21,7 +21,7 @@ from lmstudio_provider import (
 from lmstudio_provider.results import ChatChunk
 
 if TYPE_CHECKING:
-    from tests.faults.conftest import FaultServer, MakeClient, Wire
+    from faults.conftest import FaultServer, MakeClient, Wire
 
 CHAT = "/v1/chat/completions"
 BOUND_SECS = 5.0

@@ -1,4 +1,4 @@
-"""Fixtures of the unit tier: both clients behind one interface (see client_api.py)."""
+"""Fixtures of the unit tier: both clients behind one interface (see tests/client_api.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+
 from client_api import Api
 
 

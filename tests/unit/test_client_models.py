@@ -18,9 +18,9 @@ from typing import Any
 import httpx2
 import pytest
 import respx
-from client_api import Api
 
 import lmstudio_provider.core
+from client_api import Api
 from lmstudio_provider.errors import (
     AmbiguousModelError,
     AuthenticationError,

@@ -17,8 +17,8 @@ from typing import Any
 import httpx2
 import pytest
 import respx
-from client_api import MESSAGES, Api
 
+from client_api import MESSAGES, Api
 from lmstudio_provider.async_client import AsyncChatStream
 from lmstudio_provider.client import ChatStream
 from lmstudio_provider.errors import AuthenticationError, InvalidParameterError
