@@ -180,6 +180,8 @@ def provider_async(base_url: str) -> Iterator[Run]:
     )
 
 
+import contenders_langchain  # noqa: E402, F401 (registers the LangChain contenders)
+
 # -- Server --------------------------------------------------------------------
 
 

@@ -1,0 +1,176 @@
+"""LangChain messages to the chat messages LM Studio accepts.
+
+LM Studio speaks OpenAI's chat format with a few restrictions of its own: an
+assistant message's ``content`` must be a string even beside tool calls (``null`` is
+rejected), a tool message's content must be a string (a list is rejected), and a
+tool-call id must not be empty. Blocks other providers put in histories
+(Anthropic's ``tool_use`` and ``thinking``, v1 ``reasoning`` and ``tool_call``
+blocks) are stripped: the tool calls travel in ``tool_calls``, and reasoning is
+never sent back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    FunctionMessage,
+    HumanMessage,
+    InvalidToolCall,
+    SystemMessage,
+    ToolCall,
+    ToolMessage,
+    convert_to_openai_data_block,
+    is_data_content_block,
+)
+
+from lmstudio_provider.parsing import new_tool_call_id
+
+__all__ = ["to_lmstudio_messages"]
+
+# Blocks that carry no input for LM Studio: tool calls travel in `tool_calls`,
+# reasoning is the model's own and is not sent back.
+DROPPED_BLOCKS = frozenset(
+    {
+        "tool_use",
+        "tool_call",
+        "tool_call_chunk",
+        "invalid_tool_call",
+        "server_tool_call",
+        "server_tool_call_chunk",
+        "server_tool_result",
+        "function_call",
+        "thinking",
+        "redacted_thinking",
+        "reasoning",
+        "reasoning_content",
+    }
+)
+
+
+def to_lmstudio_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """Convert a LangChain history to LM Studio's chat messages.
+
+    Raises:
+        TypeError: for a message type LM Studio has no role for.
+    """
+    return [_convert(message) for message in messages]
+
+
+def _convert(message: BaseMessage) -> dict[str, Any]:
+    if isinstance(message, HumanMessage):
+        out: dict[str, Any] = {"role": "user", "content": _content(message.content)}
+        if message.name:
+            out["name"] = message.name
+        return out
+    if isinstance(message, AIMessage):
+        return _assistant(message)
+    if isinstance(message, SystemMessage):
+        return {"role": "system", "content": _text_only(message.content)}
+    if isinstance(message, ToolMessage):
+        return _tool_result(message)
+    if isinstance(message, ChatMessage):
+        return {"role": message.role, "content": _content(message.content)}
+    if isinstance(message, FunctionMessage):
+        raise TypeError(
+            "FunctionMessage is OpenAI's legacy function-calling format, which LM Studio "
+            "does not accept: use ToolMessage (with the tool call's id) instead."
+        )
+    raise TypeError(f"LM Studio has no role for a {type(message).__name__}: {message!r}")
+
+
+def _assistant(message: AIMessage) -> dict[str, Any]:
+    # A string, never null: LM Studio rejects `"content": null` beside tool calls.
+    out: dict[str, Any] = {"role": "assistant", "content": _text_only(message.content)}
+    calls = [_tool_call(call) for call in message.tool_calls]
+    calls += [_invalid_tool_call(call) for call in message.invalid_tool_calls]
+    if calls:
+        out["tool_calls"] = calls
+    if message.name:
+        out["name"] = message.name
+    return out
+
+
+def _tool_call(call: ToolCall) -> dict[str, Any]:
+    return {
+        "id": call.get("id") or new_tool_call_id(),  # an empty id is rejected
+        "type": "function",
+        "function": {"name": call["name"], "arguments": json.dumps(call["args"])},
+    }
+
+
+def _invalid_tool_call(call: InvalidToolCall) -> dict[str, Any]:
+    # Sent back as the model wrote it, so the model can see (and fix) its mistake.
+    return {
+        "id": call.get("id") or new_tool_call_id(),
+        "type": "function",
+        "function": {"name": call.get("name") or "", "arguments": call.get("args") or ""},
+    }
+
+
+def _tool_result(message: ToolMessage) -> dict[str, Any]:
+    text = _text_only(message.content)
+    if message.status == "error" and not text.lower().startswith("error"):
+        # LM Studio has no error flag on tool results: say it in the text.
+        text = f"Error: {text}"
+    return {"role": "tool", "tool_call_id": message.tool_call_id, "content": text}
+
+
+def _text_only(content: str | list[str | dict[str, Any]]) -> str:
+    """The text of ``content``; other blocks are dropped (the roles that need a string)."""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif block.get("type") == "text" and isinstance(block.get("text"), str):
+            parts.append(block["text"])
+    return "".join(parts)
+
+
+def _content(content: str | list[str | dict[str, Any]]) -> str | list[dict[str, Any]]:
+    """A user message's content: a string, or text and image parts."""
+    if isinstance(content, str):
+        return content
+    parts: list[dict[str, Any]] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append({"type": "text", "text": block})
+            continue
+        kind = block.get("type")
+        if kind in DROPPED_BLOCKS:
+            continue
+        if kind == "text":
+            parts.append({"type": "text", "text": block.get("text", "")})
+        elif kind == "image_url":
+            image = block["image_url"]
+            parts.append({"type": "image_url", "image_url": _image_url(image)})
+        elif kind == "image" and isinstance(block.get("source"), dict):
+            parts.append(_anthropic_image(block["source"]))
+        elif is_data_content_block(block):
+            parts.append(convert_to_openai_data_block(block))
+        else:
+            parts.append(dict(block))  # anything else is LM Studio's to judge
+    if all(part["type"] == "text" for part in parts):
+        return "".join(part["text"] for part in parts)  # the form every server accepts
+    return parts
+
+
+def _image_url(image: str | dict[str, Any]) -> dict[str, Any]:
+    return {"url": image} if isinstance(image, str) else dict(image)
+
+
+def _anthropic_image(source: dict[str, Any]) -> dict[str, Any]:
+    if source.get("type") == "base64":
+        url = f"data:{source['media_type']};base64,{source['data']}"
+    elif source.get("type") == "url":
+        url = source["url"]
+    else:
+        raise ValueError(f"Unsupported image source {source.get('type')!r}: use base64 or url.")
+    return {"type": "image_url", "image_url": {"url": url}}

@@ -1,0 +1,190 @@
+"""A lean ``stream``/``astream`` run: the callbacks of core's, without its per-chunk cost.
+
+``BaseChatModel.stream`` keeps every chunk of the answer in a list and merges them
+at the end for ``on_llm_end``. Thousands of retained pydantic objects make the
+garbage collector scan the heap again and again: that, not the HTTP, was most of
+the CPU a streamed chunk cost. The transport already aggregates the answer, so this
+run hands ``on_llm_end`` the transport's result and keeps no chunk.
+
+Everything else is core's sequence, step for step: the same start, token, end and
+error callbacks, the same invocation params, options and tracing metadata, the rate
+limiter, and chunk ids from the run id. Core's helpers are private, so they are
+imported defensively: without them (another ``langchain-core``), ``LEAN_STREAMING``
+is false and the chat model uses core's own ``stream``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, LLMResult
+from langchain_core.runnables.config import RunnableConfig, ensure_config
+
+from lmstudio_provider.errors import LMStudioError
+from lmstudio_provider.langchain._outputs import ai_message
+from lmstudio_provider.results import ChatResult
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel, LanguageModelInput
+
+try:
+    from langchain_core.language_models._utils import (
+        _filter_invocation_params_for_tracing,
+        _normalize_messages,
+    )
+    from langchain_core.language_models.chat_models import (
+        _format_for_tracing,
+        _format_ls_structured_output,
+        _generate_response_from_error,
+    )
+    from langchain_core.utils.utils import LC_ID_PREFIX
+
+    LEAN_STREAMING = True
+except ImportError:  # pragma: no cover - another langchain-core: core's stream is used
+    LEAN_STREAMING = False
+
+__all__ = ["LEAN_STREAMING", "AsyncChunkSource", "ChunkSource", "astream_lean", "stream_lean"]
+
+ChunkSource = Callable[
+    [list[BaseMessage], list[str] | None, str, list[ChatResult], dict[str, Any]],
+    Iterator[ChatGenerationChunk],
+]
+"""(messages, stop, message id, result sink, call kwargs) -> chunks, the last one closing."""
+AsyncChunkSource = Callable[
+    [list[BaseMessage], list[str] | None, str, list[ChatResult], dict[str, Any]],
+    AsyncIterator[ChatGenerationChunk],
+]
+
+
+class _Run:
+    """What core's ``stream`` prepares before the first chunk."""
+
+    def __init__(
+        self,
+        model: BaseChatModel,
+        input: LanguageModelInput,
+        config: RunnableConfig | None,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> None:
+        self.config = ensure_config(config)
+        self.messages = model._convert_input(input).to_messages()
+        structured = kwargs.pop("ls_structured_output_format", None) or kwargs.pop(
+            "structured_output_format", None
+        )
+        self.params = model._get_invocation_params(stop=stop, **kwargs)
+        self.options = {
+            "stop": stop,
+            **{key: self.params[key] for key in kwargs if key in self.params},
+            **_format_ls_structured_output(structured),
+        }
+        self.inheritable_metadata = {
+            **(self.config.get("metadata") or {}),
+            **model._get_ls_params_with_defaults(stop=stop, **kwargs),
+        }
+
+    def configure_args(self, model: BaseChatModel) -> tuple[Any, ...]:
+        return (
+            self.config.get("callbacks"),
+            model.callbacks,
+            model.verbose,
+            self.config.get("tags"),
+            model.tags,
+            self.inheritable_metadata,
+            model.metadata,
+        )
+
+    def start_kwargs(self) -> dict[str, Any]:
+        return {
+            "invocation_params": self.params,
+            "options": self.options,
+            "name": self.config.get("run_name"),
+            "run_id": self.config.pop("run_id", None),
+            "batch_size": 1,
+        }
+
+
+def _error_response(error: BaseException, message_id: str) -> LLMResult:
+    generations: list[list[ChatGeneration]] = []
+    partial = error.partial if isinstance(error, LMStudioError) else None
+    if partial is not None:
+        message = ai_message(partial)
+        message.id = message_id
+        generations.append([ChatGeneration(message=message)])
+    generations.append(_generate_response_from_error(error))
+    return LLMResult(generations=generations)
+
+
+def _end_response(results: list[ChatResult], message_id: str) -> LLMResult:
+    message = ai_message(results[-1])
+    message.id = message_id
+    return LLMResult(generations=[[ChatGeneration(message=message)]])
+
+
+def stream_lean(
+    model: BaseChatModel,
+    source: ChunkSource,
+    input: LanguageModelInput,
+    config: RunnableConfig | None,
+    stop: list[str] | None,
+    kwargs: dict[str, Any],
+) -> Iterator[AIMessageChunk]:
+    """Core's ``BaseChatModel.stream``, fed by ``source``, keeping no chunk."""
+    run = _Run(model, input, config, stop, kwargs)
+    manager = CallbackManager.configure(
+        *run.configure_args(model),
+        langsmith_inheritable_metadata=_filter_invocation_params_for_tracing(run.params),
+    )
+    (run_manager,) = manager.on_chat_model_start(
+        model._serialized, [_format_for_tracing(run.messages)], **run.start_kwargs()
+    )
+    if model.rate_limiter:
+        model.rate_limiter.acquire(blocking=True)
+    message_id = f"{LC_ID_PREFIX}-{run_manager.run_id}"
+    results: list[ChatResult] = []
+    try:
+        messages = _normalize_messages(run.messages)
+        on_token = run_manager.on_llm_new_token
+        for chunk in source(messages, stop, message_id, results, kwargs):
+            on_token(chunk.text, chunk=chunk)
+            yield chunk.message  # type: ignore[misc]
+    except BaseException as error:
+        run_manager.on_llm_error(error, response=_error_response(error, message_id))
+        raise
+    run_manager.on_llm_end(_end_response(results, message_id))
+
+
+async def astream_lean(
+    model: BaseChatModel,
+    source: AsyncChunkSource,
+    input: LanguageModelInput,
+    config: RunnableConfig | None,
+    stop: list[str] | None,
+    kwargs: dict[str, Any],
+) -> AsyncIterator[AIMessageChunk]:
+    """Core's ``BaseChatModel.astream``, fed by ``source``, keeping no chunk."""
+    run = _Run(model, input, config, stop, kwargs)
+    manager = AsyncCallbackManager.configure(
+        *run.configure_args(model),
+        langsmith_inheritable_metadata=_filter_invocation_params_for_tracing(run.params),
+    )
+    (run_manager,) = await manager.on_chat_model_start(
+        model._serialized, [_format_for_tracing(run.messages)], **run.start_kwargs()
+    )
+    if model.rate_limiter:
+        await model.rate_limiter.aacquire(blocking=True)
+    message_id = f"{LC_ID_PREFIX}-{run_manager.run_id}"
+    results: list[ChatResult] = []
+    try:
+        messages = _normalize_messages(run.messages)
+        on_token = run_manager.on_llm_new_token
+        async for chunk in source(messages, stop, message_id, results, kwargs):
+            await on_token(chunk.text, chunk=chunk)
+            yield chunk.message  # type: ignore[misc]
+    except BaseException as error:
+        await run_manager.on_llm_error(error, response=_error_response(error, message_id))
+        raise
+    await run_manager.on_llm_end(_end_response(results, message_id))

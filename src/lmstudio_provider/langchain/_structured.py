@@ -1,0 +1,129 @@
+"""Tool binding and structured output: what ``bind_tools`` and
+``with_structured_output`` send, and how the answer is parsed.
+
+LM Studio accepts ``tool_choice`` only as ``auto | none | required`` and
+``response_format`` only as ``json_schema`` or ``text``; the transport translates
+a named tool and ``json_object`` into those forms, so everything LangChain users
+pass here works.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.base import OutputParserLike
+from langchain_core.output_parsers.openai_tools import (
+    JsonOutputKeyToolsParser,
+    PydanticToolsParser,
+)
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+
+__all__ = [
+    "StructuredOutputMethod",
+    "ToolChoice",
+    "ToolLike",
+    "format_tools",
+    "normalise_tool_choice",
+    "structured_output_plan",
+    "with_raw",
+]
+
+StructuredOutputMethod = Literal["json_schema", "function_calling", "json_mode"]
+ToolChoice = str | bool | dict[str, Any] | None
+ToolLike = dict[str, Any] | type | Callable[..., Any] | BaseTool
+_SCHEMA_NAME = re.compile(r"[^a-zA-Z0-9_-]")
+
+
+def format_tools(tools: Sequence[ToolLike], *, strict: bool | None = None) -> list[dict[str, Any]]:
+    """Tools in OpenAI's function format, which LM Studio reads."""
+    return [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+
+
+def normalise_tool_choice(tool_choice: ToolChoice, tools: list[dict[str, Any]]) -> Any:
+    """``True`` forces a tool, ``False`` means no preference; anything else passes on.
+
+    ``"any"``, a tool name and the object form are translated by the transport.
+
+    Raises:
+        ValueError: for a type LangChain does not define.
+    """
+    if tool_choice is None or tool_choice is False:
+        return None
+    if tool_choice is True:
+        if len(tools) == 1:
+            return tools[0]["function"]["name"]
+        return "required"
+    if isinstance(tool_choice, str | dict):
+        return tool_choice
+    raise ValueError(
+        f"Unrecognized tool_choice {tool_choice!r}: expected a tool name, "
+        '"auto", "none", "any", "required", a bool or {"type": "function", ...}.'
+    )
+
+
+def _is_pydantic_class(schema: Any) -> bool:
+    return isinstance(schema, type) and is_basemodel_subclass(schema)
+
+
+def _response_format(schema: Any, strict: bool | None) -> dict[str, Any]:
+    json_schema = convert_to_json_schema(schema)
+    name = _SCHEMA_NAME.sub("_", str(json_schema.get("title") or "response"))[:64]
+    spec: dict[str, Any] = {"name": name, "schema": json_schema}
+    if strict is not None:
+        spec["strict"] = strict
+    return {"type": "json_schema", "json_schema": spec}
+
+
+def structured_output_plan(
+    schema: Any, method: StructuredOutputMethod, strict: bool | None
+) -> tuple[dict[str, Any], OutputParserLike[Any]]:
+    """What to bind to the model for ``method``, and the parser of its answer.
+
+    Raises:
+        ValueError: for an unknown method, or ``strict`` with ``json_mode``.
+    """
+    pydantic_schema = _is_pydantic_class(schema)
+    if method == "function_calling":
+        tool = convert_to_openai_tool(schema, strict=strict)
+        name = tool["function"]["name"]
+        parser: OutputParserLike[Any] = (
+            PydanticToolsParser(tools=[schema], first_tool_only=True)
+            if pydantic_schema
+            else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+        )
+        return {"tools": [tool], "tool_choice": name}, parser
+    if method == "json_schema":
+        bound = {"response_format": _response_format(schema, strict)}
+    elif method == "json_mode":
+        if strict is not None:
+            raise ValueError("strict applies to json_schema and function_calling, not json_mode.")
+        bound = {"response_format": {"type": "json_object"}}
+    else:
+        raise ValueError(
+            f"Unrecognized method {method!r}: use 'json_schema' (LM Studio's constrained "
+            "output), 'function_calling' or 'json_mode'."
+        )
+    parser = PydanticOutputParser(pydantic_object=schema) if pydantic_schema else JsonOutputParser()
+    return bound, parser
+
+
+def with_raw(
+    llm: Runnable[Any, AIMessage], parser: OutputParserLike[Any]
+) -> Runnable[Any, dict[str, Any]]:
+    """``{"raw", "parsed", "parsing_error"}``: a parsing failure is returned, not raised."""
+    parser_assign = RunnablePassthrough.assign(
+        parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+    )
+    parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
+    parser_with_fallback = parser_assign.with_fallbacks(
+        [parser_none], exception_key="parsing_error"
+    )
+    return RunnableMap(raw=llm) | parser_with_fallback
