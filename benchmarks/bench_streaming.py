@@ -53,6 +53,8 @@ class Received:
 
     chunks: int
     text: str
+    cpu_secs: float | None = None
+    """CPU time the contender measured itself (when it streams in another process)."""
 
 
 Run = Callable[[], Received]
@@ -181,6 +183,7 @@ def provider_async(base_url: str) -> Iterator[Run]:
 
 
 import contenders_langchain  # noqa: E402, F401 (registers the LangChain contenders)
+import contenders_llm  # noqa: E402 (registers the llm plugin's contenders)
 
 # -- Server --------------------------------------------------------------------
 
@@ -265,7 +268,7 @@ def timed(run: Run) -> tuple[float, float, Received]:
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     received = run()
     cpu, wall = time.process_time() - cpu_start, time.perf_counter() - wall_start
-    return cpu, wall, received
+    return (cpu if received.cpu_secs is None else received.cpu_secs), wall, received
 
 
 def benchmark(names: list[str], server: Server, repeat: int) -> list[Result]:
@@ -363,7 +366,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--list", action="store_true", help="list the contenders and exit")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
+    parser.add_argument(
+        "--with-llm-lmstudio",
+        metavar="PYTHON",
+        help="also run llm-lmstudio, installed in the venv of this interpreter",
+    )
     args = parser.parse_args(argv)
+    if args.with_llm_lmstudio:
+        contenders_llm.add_llm_lmstudio(args.with_llm_lmstudio)
     if args.list:
         for item in CONTENDERS.values():
             print(f"{item.name}  (compared with {item.baseline})")

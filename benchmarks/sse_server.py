@@ -10,7 +10,8 @@ listening: ``{"url": ..., "chunks": N, "chars": ..., "sha256": ...}`` (the text 
 client must receive, so that a broken contender cannot look fast). Then it serves
 until it is terminated:
 
-- ``GET /api/v0/models``: one loaded LLM, ``bench-model``;
+- ``GET /api/v0/models``: one loaded LLM, ``bench-model``; ``GET /api/v0/models/bench-model``
+  its entry alone;
 - ``GET /api/v1/models``: 200 ``{"error": "Unexpected endpoint or method. ..."}``,
   as LM Studio before 0.4 answers it;
 - ``GET /v1/models``: the OpenAI-shaped list, for OpenAI-compatible clients;
@@ -175,6 +176,9 @@ V0_MODELS = _compact(
 )
 
 
+V0_MODEL = _compact(json.loads(V0_MODELS)["data"][0])
+
+
 def unexpected_endpoint(method: str, path: str) -> bytes:
     """What LM Studio answers, with status 200, for a route it does not know."""
     return _compact({"error": f"Unexpected endpoint or method. ({method} {path})"})
@@ -211,6 +215,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(200, V1_MODELS_UNSUPPORTED)
         elif path == "/v1/models":
             self._send_json(200, OPENAI_MODELS)
+        elif path == f"/api/v0/models/{MODEL}":  # one model's info (LM Studio 0.3.6+)
+            self._send_json(200, V0_MODEL)
         else:
             self._send_json(200, unexpected_endpoint("GET", path))
 

@@ -9,8 +9,10 @@ failure is thrown into the flow, which may handle it (a fallback) or let it rise
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Generator, Mapping, Sequence
@@ -177,6 +179,14 @@ class HealthReport:
 Flow = Generator[Call, Reply, Any]
 
 
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context for every client in the process (httpx2's default, certificates
+    verified): building one reads the CA bundle, about 15 ms, and front ends create
+    clients often (the llm plugin one per async prompt)."""
+    return httpx2.create_ssl_context()
+
+
 class ClientCore:
     """State and logic shared by both clients: settings, model cache, flows."""
 
@@ -204,6 +214,7 @@ class ClientCore:
                 keepalive_expiry=http.keep_alive_secs,
             ),
             "headers": headers,
+            "verify": shared_ssl_context(),
         }
 
     def context(self, call: Call) -> RequestContext:
@@ -276,6 +287,10 @@ class ClientCore:
 
     def forget_models(self) -> None:
         self._models = None
+
+    def remember_models(self, models: Sequence[ModelInfo]) -> None:
+        """Cache a model list fetched elsewhere as if this client had just fetched it."""
+        self._models = (time.monotonic(), list(models))
 
     def list_models_flow(self, *, refresh: bool = False, retry: bool = True) -> Flow:
         """Models from ``/api/v1/models``, else ``/api/v0/models``, else ``/v1/models``."""
@@ -480,6 +495,11 @@ class ClientBase:
     def in_flight(self) -> int:
         """Requests under way on this client right now."""
         return self._core.in_flight
+
+    def remember_models(self, models: Sequence[ModelInfo]) -> None:
+        """Take ``models`` as the server's list (cached as usual): a front end that has
+        just listed them spares the transport a second request."""
+        self._core.remember_models(models)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.settings.base_url!r})"

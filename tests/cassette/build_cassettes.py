@@ -30,7 +30,7 @@ import base64
 import json
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -634,6 +634,26 @@ def cassettes() -> list[Cassette]:
     ]
 
 
+# The llm plugin's cassettes (tests/cassette/test_llm_plugin.py), each the transport's
+# cassette of the same traffic: the plugin sends exactly what the transport sends.
+LLM_PLUGIN_CASSETTES = {
+    "prompt_simple": "chat_simple_prompt",
+    "prompt_system": "chat_system_instruction",
+    "stream_story": "stream_story",
+    "stream_tool_call": "stream_tool_call",
+    "embed_multi": "embed_vectors",
+    "server_unavailable": "server_unavailable",
+}
+
+
+def llm_plugin_cassettes() -> list[Cassette]:
+    by_name = {cassette.name: cassette for cassette in cassettes()}
+    return [
+        replace(by_name[source], module="test_llm_plugin", name=name)
+        for name, source in LLM_PLUGIN_CASSETTES.items()
+    ]
+
+
 def synthetic_embeddings(texts: list[str]) -> str:
     """An embeddings body: item ``i`` is ``[i + 0.25, -(i + 0.5), 0.125 * i]``."""
     order = [2, 0, 1] if len(texts) == 3 else list(range(len(texts)))
@@ -696,7 +716,7 @@ def check_no_secrets(text: str, where: Path) -> None:
 def build(write: Callable[[Path, str], None]) -> list[Path]:
     """Render every cassette and hand it to ``write``; returns their paths."""
     paths = []
-    for cassette in cassettes():
+    for cassette in [*cassettes(), *llm_plugin_cassettes()]:
         text = render(cassette)
         check_no_secrets(text, cassette.path)
         write(cassette.path, text)

@@ -13,12 +13,8 @@ classification) is the real code path.
 
 from __future__ import annotations
 
-import errno
-import socket
 from pathlib import Path
-from typing import Any
 
-import anyio
 import pytest
 import vcr
 
@@ -36,24 +32,6 @@ replay = vcr.VCR(
     ignore_localhost=True,
 )
 HINT = f"{START_SERVER_HINT}; if it listens elsewhere, set LMSTUDIO_BASE_URL."
-
-
-@pytest.fixture
-def refused(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    """Make every TCP connect fail with ECONNREFUSED; returns the addresses tried."""
-    attempts: list[tuple[str, int]] = []
-
-    def refuse(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
-        attempts.append(address)
-        raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
-
-    async def refuse_async(remote_host: str, remote_port: int, **kwargs: Any) -> Any:
-        attempts.append((remote_host, remote_port))
-        raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
-
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(anyio, "connect_tcp", refuse_async)
-    return attempts
 
 
 def test_refused_connection_is_server_unreachable(refused: list[tuple[str, int]]) -> None:

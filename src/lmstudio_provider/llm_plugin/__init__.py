@@ -1,0 +1,45 @@
+"""The ``llm`` plugin: every model LM Studio serves, as ``lmstudio/<id>``.
+
+Only the hooks live here. llm imports this module on every start, ``llm --help``
+included, so everything else (settings, the transport, the model list) is imported
+when a hook first needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+import llm
+
+from lmstudio_provider.log import logger
+
+
+@llm.hookimpl
+def register_models(register: Callable[..., None]) -> None:
+    from lmstudio_provider.llm_plugin.registration import register_chat_models
+
+    _guarded(register_chat_models, register)
+
+
+@llm.hookimpl
+def register_embedding_models(register: Callable[..., None]) -> None:
+    from lmstudio_provider.llm_plugin.registration import register_embedding_models
+
+    _guarded(register_embedding_models, register)
+
+
+@llm.hookimpl
+def register_commands(cli: click.Group) -> None:
+    from lmstudio_provider.llm_plugin.commands import lmstudio
+
+    cli.add_command(lmstudio)
+
+
+def _guarded(registration: Callable[[Callable[..., None]], None], register: Any) -> None:
+    """A bug here must not break llm for every other provider: report it, register less."""
+    try:
+        registration(register)
+    except Exception as error:
+        logger.warning("lmstudio-provider could not register LM Studio's models: %r", error)
