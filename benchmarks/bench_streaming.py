@@ -12,13 +12,12 @@ must receive every chunk's text, exactly, or the benchmark fails.
 
 To add a contender, write a generator that sets it up for a base URL, yields a
 function that streams one answer and returns what it received, then cleans up,
-and register it with ``@contender("name")``.
+and register it with ``@contender("name")`` from ``contenders.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import hashlib
 import json
@@ -28,72 +27,34 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
+import contenders_langchain  # noqa: F401 (registers the LangChain contenders)
+import contenders_llm  # registers the llm plugin's contenders
+from contenders import (
+    CONTENDERS,
+    MESSAGES,
+    MODEL,
+    NAIVE_ASYNC,
+    NAIVE_SYNC,
+    TIMEOUT_SECS,
+    Received,
+    Run,
+    contender,
+    run_async,
+)
 from lmstudio_provider import AsyncLMStudioClient, LMStudioClient
 
 SERVER_SCRIPT = Path(__file__).with_name("sse_server.py")
-MODEL = "bench-model"
-MESSAGES = [{"role": "user", "content": "Write a long story."}]
 REQUEST = {"model": MODEL, "messages": MESSAGES, "stream": True}
 CHAT_PATH = "/v1/chat/completions"
-TIMEOUT_SECS = 120.0
 TIMES = "\N{MULTIPLICATION SIGN}"
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    """What one streamed answer delivered: the chunks that carried text, and the text."""
-
-    chunks: int
-    text: str
-    cpu_secs: float | None = None
-    """CPU time the contender measured itself (when it streams in another process)."""
-
-
-Run = Callable[[], Received]
-"""Streams one answer and returns what it received."""
-
-
-@dataclass(frozen=True, slots=True)
-class Contender:
-    name: str
-    setup: Callable[[str], AbstractContextManager[Run]]
-    baseline: str
-    """The contender this one is compared with (the naive loop of the same kind)."""
-
-
-CONTENDERS: dict[str, Contender] = {}
-NAIVE_SYNC = "naive-httpx2"
-NAIVE_ASYNC = "naive-httpx2 async"
-
-
-def contender(
-    name: str, *, baseline: str = NAIVE_SYNC
-) -> Callable[[Callable[[str], Iterator[Run]]], Callable[[str], Iterator[Run]]]:
-    """Register a contender: a generator given the base URL that yields a ``Run``."""
-
-    def register(setup: Callable[[str], Iterator[Run]]) -> Callable[[str], Iterator[Run]]:
-        CONTENDERS[name] = Contender(name, contextmanager(setup), baseline)
-        return setup
-
-    return register
-
-
-def run_async(make_client: Callable[[], Any], stream_once: Callable[[Any], Any]) -> Iterator[Run]:
-    """Set-up shared by async contenders: one event loop and one client for all runs."""
-    with asyncio.Runner() as runner:
-        client = make_client()
-        try:
-            yield lambda: runner.run(stream_once(client))
-        finally:
-            runner.run(client.aclose())
 
 
 # -- Contenders ----------------------------------------------------------------
@@ -181,9 +142,6 @@ def provider_async(base_url: str) -> Iterator[Run]:
         stream_once,
     )
 
-
-import contenders_langchain  # noqa: E402, F401 (registers the LangChain contenders)
-import contenders_llm  # noqa: E402 (registers the llm plugin's contenders)
 
 # -- Server --------------------------------------------------------------------
 

@@ -7,17 +7,10 @@ and counts the chunks that carried text, as a LangChain user would read them.
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import bench_streaming as bench
-else:
-    # Run as a script, bench_streaming is __main__: register there, not in a second copy.
-    _main = sys.modules.get("__main__")
-    bench = _main if hasattr(_main, "CONTENDERS") else importlib.import_module("bench_streaming")
+import contenders as bench
 
 
 @bench.contender("ChatLMStudio sync stream")

@@ -16,23 +16,16 @@ PYTHON`` names the interpreter of a throwaway venv that has it, and
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import bench_streaming as bench
-else:
-    # Run as a script, bench_streaming is __main__: register there, not in a second copy.
-    _main = sys.modules.get("__main__")
-    bench = _main if hasattr(_main, "CONTENDERS") else importlib.import_module("bench_streaming")
+import contenders as bench
 
 WORKER = Path(__file__).with_name("llm_lmstudio_worker.py")
 LLM_LMSTUDIO = "llm-lmstudio (own venv)"
