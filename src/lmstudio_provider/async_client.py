@@ -226,9 +226,10 @@ class AsyncLMStudioClient(ClientBase):
     async def _stream_chunks(
         self, prepared: PreparedChat, stream: weakref.ref[AsyncChatStream]
     ) -> AsyncIterator[ChatChunk]:
+        started_at = time.perf_counter()
         call: Call = await self._run(self._core.chat_call_flow(prepared, stream=True))
         response, retries, in_flight = await self._open_stream(call)
-        state = self._core.stream_state(call, retries, in_flight)
+        state = self._core.stream_state(call, retries, in_flight, started_at)
         try:
             try:
                 async for data in response.aiter_raw():

@@ -224,9 +224,10 @@ class LMStudioClient(ClientBase):
     def _stream_chunks(
         self, prepared: PreparedChat, stream: weakref.ref[ChatStream]
     ) -> Iterator[ChatChunk]:
+        started_at = time.perf_counter()
         call: Call = self._run(self._core.chat_call_flow(prepared, stream=True))
         response, retries, in_flight = self._open_stream(call)
-        state: StreamState = self._core.stream_state(call, retries, in_flight)
+        state: StreamState = self._core.stream_state(call, retries, in_flight, started_at)
         try:
             try:
                 for data in response.iter_raw():

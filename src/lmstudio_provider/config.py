@@ -363,8 +363,8 @@ def load_settings(**overrides: Any) -> Settings:
             problems.append(f"{dotted}={given!r} {where}: {expected}")
         raise ConfigError(
             "Invalid configuration: " + "; ".join(problems),
-            hint="Fix the value where it is set; "
-            "`llm lmstudio config` shows where each setting comes from.",
+            hint="Fix the value where it is named above (argument, environment variable or "
+            "config file); `llm lmstudio config` lists every setting with its source.",
         ) from None
 
 

@@ -32,8 +32,10 @@ from lmstudio_provider.error_mapping import (
 from lmstudio_provider.errors import (
     InvalidParameterError,
     LMStudioError,
+    LMStudioTimeoutError,
     ModelNotFoundError,
     ProtocolError,
+    ServerUnreachableError,
 )
 from lmstudio_provider.log import configure_from_env, logger
 from lmstudio_provider.models import (
@@ -390,9 +392,12 @@ class ClientCore:
             raise error_from_reply(reply.status, reply.body, context)
         return parse_chat_response(body, call.model, context, metrics)
 
-    def stream_state(self, call: Call, reply_retries: int, in_flight: int) -> StreamState:
+    def stream_state(
+        self, call: Call, reply_retries: int, in_flight: int, started_at: float
+    ) -> StreamState:
+        """The state of a stream whose request was started at ``started_at`` (perf_counter)."""
         metrics = Metrics(retries=reply_retries, in_flight_at_start=in_flight)
-        return StreamState(call.model, self.context(call), metrics)
+        return StreamState(call.model, self.context(call), metrics, started_at)
 
     # -- Embeddings -----------------------------------------------------------
 
@@ -411,6 +416,7 @@ class ClientCore:
         vectors: list[list[float]] = []
         usage = Usage()
         retries = 0
+        in_flight: int | None = None  # at the start of the first batch
         size = max(1, batch_size)  # batch_size <= 0 sent empty batches and lost every text
         for offset in range(0, len(texts), size):
             batch = list(texts[offset : offset + size])
@@ -419,6 +425,8 @@ class ClientCore:
             )
             reply = yield call
             retries += reply.retries
+            if in_flight is None:
+                in_flight = reply.in_flight_at_start
             context = self.context(call)
             body = reply.json()
             if reply.status != 200 or not isinstance(body, dict) or "error" in body:
@@ -431,13 +439,25 @@ class ClientCore:
                     f"embeddings for {len(batch)} texts on {context.target}.",
                     hint="Check LM Studio's server log; the model may have failed.",
                 )
+            if not all(
+                isinstance(item, dict) and isinstance(item.get("embedding"), list) for item in data
+            ):
+                raise ProtocolError(
+                    f"LM Studio's embeddings from {context.target} are not lists of numbers: "
+                    f"{str(data)[:300]!r}",
+                    hint="Check that the model is an embedding model and see LM Studio's log.",
+                )
             ordered = sorted(data, key=lambda item: item.get("index", 0))
             vectors.extend(item["embedding"] for item in ordered)
             if isinstance(body.get("usage"), dict):
                 batch_usage = Usage.from_wire(body["usage"])
                 usage.prompt_tokens += batch_usage.prompt_tokens
                 usage.total_tokens += batch_usage.total_tokens
-        metrics = Metrics(wall_duration_secs=time.perf_counter() - started, retries=retries)
+        metrics = Metrics(
+            wall_duration_secs=time.perf_counter() - started,
+            retries=retries,
+            in_flight_at_start=in_flight or 0,
+        )
         return EmbeddingResult(vectors=vectors, model=info.id, usage=usage, metrics=metrics)
 
     # -- Health ---------------------------------------------------------------
@@ -455,9 +475,12 @@ class ClientCore:
             kind = "lmstudio" if is_lmstudio else "openai-compatible"
             models: list[ModelInfo] = yield from self.list_models_flow(refresh=True, retry=False)
         except LMStudioError as error:
-            status: Literal["unreachable", "error"] = (
-                "unreachable" if error.status_code in (502, 504) else "error"
+            # Only a server that could not be reached is "unreachable"; one that answered
+            # badly (garbage, 500, a timeout mid-answer) is an "error".
+            unreachable = isinstance(error, ServerUnreachableError) or (
+                isinstance(error, LMStudioTimeoutError) and error.which == "connect"
             )
+            status: Literal["unreachable", "error"] = "unreachable" if unreachable else "error"
             return HealthReport(
                 status=status,
                 server_kind=kind,

@@ -220,9 +220,23 @@ def error_from_transport(
         if which == "pool":
             message = (
                 f"No free connection to LM Studio within {connect_timeout:g} s "
-                f"({context.target}): too many requests at once."
+                f"({context.target}): this client has 100 requests under way already."
             )
-            hint = "Lower the number of concurrent requests, or raise http.max_idle_connections."
+            hint = (
+                "Lower the number of concurrent requests on one client (LM Studio answers "
+                "them one model at a time anyway), or wait longer: "
+                "http.connect_timeout_secs (LMSTUDIO_HTTP_CONNECT_TIMEOUT_SECS)."
+            )
+        elif which == "write":
+            message = (
+                f"Sending the request to LM Studio stalled for {read_timeout:g} s "
+                f"(write timeout) on {context.target}."
+            )
+            hint = (
+                "The server stopped reading: it may be overloaded or frozen; check LM Studio's "
+                "server log, or raise http.timeout_secs (LMSTUDIO_HTTP_TIMEOUT_SECS) for "
+                "very large requests (images)."
+            )
         else:
             message = (
                 f"LM Studio sent nothing for {read_timeout:g} s ({which} timeout) on "

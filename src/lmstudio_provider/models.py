@@ -207,11 +207,14 @@ def same_model(requested: str, answered: str) -> bool:
     """Whether the server's ``model`` field names the model asked for.
 
     They may differ by case, by an ``@variant`` or ``:N`` instance suffix, or by a
-    publisher prefix (``qwen/qwen3-4b`` answered as ``qwen3-4b``).
+    publisher prefix that one side leaves out (``qwen/qwen3-4b`` answered as
+    ``qwen3-4b``); two different publishers are two different models.
     """
     a, b = _normalise(requested), _normalise(answered)
     if a == b:
         return True
+    if "/" in a and "/" in b:
+        return False
     return a.rsplit("/", 1)[-1] == b.rsplit("/", 1)[-1]
 
 
@@ -279,6 +282,37 @@ def check_allowed(name: str, allowed: Sequence[str]) -> str:
     )
 
 
+def require_allowed(model_id: str, allowed: Sequence[str]) -> None:
+    """Refuse a resolved model id that is not one of ``allowed_models``.
+
+    Unlike ``check_allowed`` (for what the user typed), no substring matching: the
+    id must be an allowed one, up to case and a ``:N`` instance suffix.
+
+    Raises:
+        ModelNotAllowedError: listing the allowed models.
+    """
+    wanted = _strip_instance(model_id).lower()
+    if any(_strip_instance(entry).lower() == wanted for entry in allowed):
+        return
+    raise ModelNotAllowedError(
+        f"Model {model_id!r} is not in allowed_models ({_list_text(list(allowed))}); "
+        "nothing was sent.",
+        allowed=allowed,
+        hint="Name an allowed model, or extend allowed_models "
+        "(LMSTUDIO_ALLOWED_MODELS or inference.allowed_models).",
+    )
+
+
+def _names_to_models(models: Sequence[ModelInfo]) -> dict[str, ModelInfo]:
+    """Every id and loaded instance id of ``models``, with the model it names."""
+    by_name: dict[str, ModelInfo] = {}
+    for model in models:
+        by_name.setdefault(model.id, model)
+        for instance in model.instance_ids:
+            by_name.setdefault(instance, model)
+    return by_name
+
+
 def _loaded_default(models: Sequence[ModelInfo], kind: ModelKind) -> ModelInfo | None:
     fitting = [m for m in models if _kind_matches(m, kind)]
     loaded = [m for m in fitting if m.state != "not-loaded"]
@@ -320,12 +354,16 @@ def resolve_model_name(
                 "or name one, e.g. -m lmstudio/<model> or model=...",
             )
     else:
+        # Models of the kind asked for come first: "gemma" names the chat model, not
+        # text-embedding-gemma. The others still match, for a clear "wrong kind" error.
+        match: str | None = None
+        ambiguous: list[str] = []
         by_name: dict[str, ModelInfo] = {}
-        for model in models:
-            by_name.setdefault(model.id, model)
-            for instance in model.instance_ids:
-                by_name.setdefault(instance, model)
-        match, ambiguous = _match(name, list(by_name))
+        for pool in (available, models):
+            by_name = _names_to_models(pool)
+            match, ambiguous = _match(name, list(by_name))
+            if match is not None or ambiguous:
+                break
         if match is None:
             if ambiguous:
                 raise AmbiguousModelError(
@@ -345,7 +383,7 @@ def resolve_model_name(
             # A loaded instance id names that instance: keep it.
             chosen = replace(chosen, id=match)
     if allowed:
-        check_allowed(chosen.id, allowed)
+        require_allowed(chosen.id, allowed)
     if kind == "embeddings" and chosen.type not in ("embeddings", "unknown"):
         embedding_ids = [m.id for m in models if m.is_embedding]
         raise ModelNotFoundError(

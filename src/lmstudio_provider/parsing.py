@@ -108,6 +108,21 @@ def parse_chat_response(
     found = extract_error(body)
     if found is not None:
         raise error_from_body(found[0], found[1], 200, context)
+    try:
+        return _chat_result(body, requested_model, context, metrics)
+    except LMStudioError:
+        raise
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError):
+        # Valid JSON of the wrong shape ("message": "oops", "tool_calls": [5], ...).
+        raise ProtocolError(
+            f"LM Studio's answer to {context.target} is not a chat completion: {str(body)[:300]!r}",
+            hint="The server at the base URL may not be LM Studio; check LMSTUDIO_BASE_URL.",
+        ) from None
+
+
+def _chat_result(
+    body: Any, requested_model: str | None, context: RequestContext, metrics: Metrics
+) -> ChatResult:
     choices = body.get("choices") if isinstance(body, dict) else None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise ProtocolError(
@@ -184,12 +199,17 @@ class StreamState:
     )
 
     def __init__(
-        self, requested_model: str | None, context: RequestContext, metrics: Metrics
+        self,
+        requested_model: str | None,
+        context: RequestContext,
+        metrics: Metrics,
+        started_at: float | None = None,
     ) -> None:
         self.requested_model = requested_model
         self.context = context
         self.metrics = metrics
-        self.started_at = time.perf_counter()
+        # When the request began (before connecting), so TTFT and wall time include it.
+        self.started_at = time.perf_counter() if started_at is None else started_at
         self.first_token_at: float | None = None
         self._decoder = SSEDecoder()
         self._splitter = ThinkSplitter()
@@ -293,6 +313,15 @@ class StreamState:
             raise self.error(f"data: {data[:300].decode('utf-8', 'replace')!r}") from None
         if not isinstance(obj, dict):
             raise self.error(f"data: {data[:300].decode('utf-8', 'replace')!r}")
+        try:
+            return self._on_event(obj)
+        except LMStudioError:
+            raise
+        except (AttributeError, TypeError, KeyError, ValueError, IndexError):
+            # Valid JSON of the wrong shape ("choices": [1], "delta": "x", ...).
+            raise self.error(f"data: {data[:300].decode('utf-8', 'replace')!r}") from None
+
+    def _on_event(self, obj: dict[str, Any]) -> ChatChunk | None:
         if "error" in obj:
             found = extract_error(obj)
             assert found is not None

@@ -34,7 +34,10 @@ from lmstudio_provider.config import (
 from lmstudio_provider.errors import ConfigError, LMStudioError
 
 SECRET = "sk-lm-very-secret-token-0123"
-HINT = "Fix the value where it is set; `llm lmstudio config` shows where each setting comes from."
+HINT = (
+    "Fix the value where it is named above (argument, environment variable or config file); "
+    "`llm lmstudio config` lists every setting with its source."
+)
 KNOWN_SETTINGS = (
     "provider, base_url, api_key, default_model, allowed_models, http.timeout_secs, "
     "http.connect_timeout_secs, http.keep_alive_secs, http.max_idle_connections, "
