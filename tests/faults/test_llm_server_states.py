@@ -3,12 +3,15 @@
 Real loopback sockets, no mocks: the plugin's own listing request (``http.client``)
 and the transport meet a port nobody listens on (refused), a listener whose accept
 queue is full so that connections never complete (black-holed), the fault server
-reading requests and never answering (silent), answering garbage (malformed) or
-500, and LM Studio answering with another model than the one asked for.
+reading requests and never answering (silent), sending its answer a byte at a time
+(trickling), answering garbage (malformed) or 500, being slow to list because it is
+busy, and LM Studio answering with another model than the one asked for.
 
-In every state ``llm models`` returns within 1.5 s without a traceback, and a prompt
-fails with what happened and what to do. (Times are measured in-process: llm's own
-start-up is measured by ``benchmarks/bench_startup.py``.)
+In every state ``llm models`` returns within 1.5 s without a traceback. A prompt fails
+at once only when nothing listens (refused); otherwise it goes to the transport, with
+the user's own timeouts (short ones here, so that the tests are quick), and gets the
+answer or the transport's error, saying what happened and what to do. (Times are
+measured in-process: llm's own start-up is measured by ``benchmarks/bench_startup.py``.)
 """
 
 from __future__ import annotations
@@ -18,19 +21,19 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import pytest
 from click.testing import Result
 
-from llm_fixtures import Invoke
+from llm_fixtures import Invoke, v1_model, v1_models
 from lmstudio_provider.error_mapping import RequestContext
-from lmstudio_provider.errors import START_SERVER_HINT
+from lmstudio_provider.errors import START_SERVER_HINT, ProtocolError, ServerUnreachableError
 from lmstudio_provider.llm_plugin import registry
 from server_states import black_hole, closed_port
 
 if TYPE_CHECKING:
-    from faults.conftest import FaultServer, Wire
+    from faults.conftest import Exchange, FaultServer, Handler, Wire
 
 pytestmark = pytest.mark.usefixtures("llm_user_dir")
 
@@ -50,6 +53,44 @@ def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
         monkeypatch.setenv("LMSTUDIO_BASE_URL", base_url)
 
     return point
+
+
+@pytest.fixture
+def quick_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's timeouts, short, and no retries: a failing prompt fails within the budget."""
+    monkeypatch.setenv("LMSTUDIO_HTTP_TIMEOUT_SECS", "0.3")
+    monkeypatch.setenv("LMSTUDIO_HTTP_CONNECT_TIMEOUT_SECS", "0.3")
+    monkeypatch.setenv("LMSTUDIO_MAX_RETRIES", "0")
+
+
+def trickle(part: Literal["head", "body"], every: float = 0.3) -> Handler:
+    """A whole answer (a model list), sent a byte every ``every`` seconds from ``part`` on.
+
+    Each byte comes well within the listing's read timeout, so only a deadline for the
+    whole answer ends the wait. Ends when the client goes away.
+    """
+    body = json.dumps({"data": [{"id": "trickled", "type": "llm"}]}).encode()
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+
+    def handler(exchange: Exchange) -> None:
+        slow = head + body if part == "head" else body
+        if part == "body":
+            exchange.send(head)
+        for byte in slow:
+            time.sleep(every)
+            exchange.send(bytes([byte]))  # raises once the client has closed: the end
+
+    return handler
+
+
+def after(secs: float, handler: Handler) -> Handler:
+    """``handler``, after ``secs`` seconds: a server busy with another request."""
+
+    def delayed(exchange: Exchange) -> None:
+        time.sleep(secs)
+        handler(exchange)
+
+    return delayed
 
 
 def check_models(llm_cli: Invoke) -> Result:
@@ -85,6 +126,7 @@ def test_refused(llm_cli: Invoke, at: Callable[[str], None]) -> None:
     )
 
 
+@pytest.mark.usefixtures("quick_transport")
 def test_black_holed(llm_cli: Invoke, at: Callable[[str], None]) -> None:
     with black_hole() as url:
         probe = socket.socket()
@@ -93,29 +135,47 @@ def test_black_holed(llm_cli: Invoke, at: Callable[[str], None]) -> None:
             probe.connect(("127.0.0.1", int(url.rsplit(":", 1)[1])))  # the state really holds
         at(url)
         check_models(llm_cli)
+        # No TCP handshake: the server is not there, and a prompt says so at once.
         check_prompt_fails(
             llm_cli,
             f"Connecting to LM Studio at {url} took longer than 0.3 s",
-            "Hint: LM Studio at",
-            "Restart the server",
+            "Hint: Nothing at that address completes a connection",
+            "lms server start",
         )
 
 
+@pytest.mark.usefixtures("quick_transport")
 def test_silent(fault_server: FaultServer, llm_cli: Invoke, at: Callable[[str], None]) -> None:
     fault_server.everything = fault_server.silence()
     at(fault_server.base_url)
     check_models(llm_cli)
     check_prompt_fails(
         llm_cli,
-        "LM Studio sent nothing for 0.6 s (read timeout)",
-        "took longer than 0.6 s to list its models",
-        "`llm lmstudio health`",
+        "LM Studio sent nothing for 0.3 s (read timeout)",  # the configured timeout
+        "raise http.timeout_secs (LMSTUDIO_HTTP_TIMEOUT_SECS)",
     )
-    # One listing request per command, and no prompt was sent to a server that hangs.
-    assert {request.path for request in fault_server.requests} == {"/api/v1/models"}
-    assert len(fault_server.requests) == 2
+    # A listing request per command, one more by the transport; no chat request was sent
+    # to a server that did not list its models.
+    assert [request.path for request in fault_server.requests] == ["/api/v1/models"] * 3
 
 
+@pytest.mark.parametrize("part", ["head", "body"])
+def test_trickling(
+    fault_server: FaultServer,
+    llm_cli: Invoke,
+    at: Callable[[str], None],
+    part: Literal["head", "body"],
+) -> None:
+    """A byte every 0.3 s: each read is quick, the answer never ends; the saved list is used."""
+    at(fault_server.base_url)
+    assert f"lmstudio/{LOADED}" in check_models(llm_cli).output  # listed, and saved
+    fault_server.everything = trickle(part)
+    listed = check_models(llm_cli)
+    assert f"LM Studio: lmstudio/{LOADED}" in listed.output  # the saved list
+    assert "trickled" not in listed.output
+
+
+@pytest.mark.usefixtures("quick_transport")
 def test_malformed(fault_server: FaultServer, llm_cli: Invoke, at: Callable[[str], None]) -> None:
     fault_server.everything = fault_server.reply(200, "{'models': [oops")
     at(fault_server.base_url)
@@ -123,6 +183,7 @@ def test_malformed(fault_server: FaultServer, llm_cli: Invoke, at: Callable[[str
     check_prompt_fails(llm_cli, "with a body that is not valid JSON", "{'models': [oops")
 
 
+@pytest.mark.usefixtures("quick_transport")
 def test_server_error(
     fault_server: FaultServer, llm_cli: Invoke, at: Callable[[str], None]
 ) -> None:
@@ -130,6 +191,47 @@ def test_server_error(
     at(fault_server.base_url)
     check_models(llm_cli)
     check_prompt_fails(llm_cli, "LM Studio failed (HTTP 500)", "Internal failure", "Hint: ")
+
+
+@pytest.mark.usefixtures("quick_transport")
+def test_cut_off(fault_server: FaultServer, llm_cli: Invoke, at: Callable[[str], None]) -> None:
+    """A server that takes the connection and closes it unanswered is there: no fast failure."""
+    fault_server.everything = lambda exchange: exchange.cut()
+    at(fault_server.base_url)
+    check_models(llm_cli)
+    check_prompt_fails(llm_cli, f"The connection to LM Studio at {fault_server.base_url} failed")
+    # The plugin's listing did not stop the prompt: the transport asked for itself.
+    assert len(fault_server.requests) == 3
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "no-stream"])
+def test_a_busy_server_slow_to_list_still_answers(
+    fault_server: FaultServer,
+    llm_cli: Invoke,
+    at: Callable[[str], None],
+    wire: type[Wire],
+    stream: bool,
+) -> None:
+    """Busy with another request, the server lists its models after the plugin's 0.6 s.
+
+    The prompt is not failed for it: the transport lists again, with the configured
+    timeouts (60 s), and the answer comes.
+    """
+    listed = fault_server.reply(200, v1_models(v1_model(LOADED, loaded=True)))
+    fault_server.route("GET", "/api/v1/models", after(1.0, listed))
+    if stream:
+        fault_server.route("POST", wire.CHAT, fault_server.events([wire.chunk("Hello")]))
+    else:
+        fault_server.route("POST", wire.CHAT, fault_server.reply(200, wire.completion("Hello")))
+    at(fault_server.base_url)
+    result = llm_cli("-m", "lmstudio", "hi", *([] if stream else ["--no-stream"]))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Hello\n"
+    assert [r.path for r in fault_server.requests] == [
+        "/api/v1/models",  # the plugin's listing, given up after 0.6 s
+        "/api/v1/models",  # the transport's, answered after 1 s
+        "/v1/chat/completions",
+    ]
 
 
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "no-stream"])
@@ -189,3 +291,37 @@ def test_the_listing_request_itself(fault_server: FaultServer) -> None:
     assert json.loads(body)["data"][0]["id"] == LOADED
     [request] = fault_server.requests
     assert request.headers["accept-encoding"] == "identity"
+
+
+def test_the_listing_request_reads_no_more_than_a_model_list(fault_server: FaultServer) -> None:
+    path = "/api/v0/models"
+    huge = b'{"data": [' + b" " * registry.MAX_BODY_BYTES + b"]}"
+    fault_server.route("GET", path, fault_server.reply(200, huge))
+    context = RequestContext(fault_server.base_url, "GET", path)
+    with pytest.raises(ProtocolError, match="sent more than 4 MiB"):
+        registry.get(fault_server.base_url, path, {}, 1.0, context)
+
+
+def test_the_listing_request_tells_a_refused_connection_from_a_broken_answer(
+    fault_server: FaultServer,
+) -> None:
+    """Only a refused connection means the server is down (and fails a prompt at once)."""
+    path = "/api/v1/models"
+    refused = closed_port()
+    with pytest.raises(ServerUnreachableError, match="Connection refused"):
+        registry.get(refused, path, {}, 1.0, RequestContext(refused, "GET", path))
+    context = RequestContext(fault_server.base_url, "GET", path)
+    for broken_off in (cut_at_once, cut_mid_body):
+        fault_server.everything = broken_off
+        with pytest.raises(ProtocolError, match="sent a broken answer") as broken:
+            registry.get(fault_server.base_url, path, {}, 1.0, context)
+        assert not isinstance(broken.value, ServerUnreachableError)
+
+
+def cut_at_once(exchange: Exchange) -> None:
+    exchange.cut()
+
+
+def cut_mid_body(exchange: Exchange) -> None:
+    exchange.send(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"data": []}')
+    exchange.cut()

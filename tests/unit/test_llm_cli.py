@@ -453,6 +453,22 @@ def test_lm_studio_down_after_a_good_listing_keeps_the_saved_models(
     assert route.call_count == 0  # it failed at once: LM Studio just failed to list
 
 
+def test_a_busy_server_slow_to_list_still_gets_the_prompt(
+    llm_cli: Invoke, lmstudio: respx.MockRouter
+) -> None:
+    """The plugin's quick listing timed out (the server was busy): the transport lists
+    again with the configured timeouts, and the answer comes rather than "may be frozen"."""
+    listed = lmstudio.routes["models"].return_value
+    assert listed is not None
+    lmstudio.routes["models"].side_effect = [httpx2.ReadTimeout("timed out"), listed]
+    route = chat(lmstudio, streamed("Hello"))
+    result = llm_cli("-m", "lmstudio", "hi")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Hello\n"
+    assert sent(route)["model"] == QWEN
+    assert lmstudio.routes["models"].call_count == 2  # the plugin's, then the transport's
+
+
 def test_an_answer_from_another_model_is_refused_and_not_logged(
     llm_cli: Invoke, lmstudio: respx.MockRouter
 ) -> None:
@@ -640,6 +656,66 @@ def test_lmstudio_config_reports_a_bad_setting(
     assert result.exit_code == 1
     assert "Error: Invalid configuration: max_retries='many'" in result.output
     assert "from environment variable LMSTUDIO_MAX_RETRIES" in result.output
+
+
+def test_lmstudio_config_with_bad_settings_still_shows_each_setting_as_given(
+    llm_cli: Invoke, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, llm_user_dir: Path
+) -> None:
+    """The error's hint sends the user here: the table is shown, then what is wrong."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "inference:\n  base_url: localhost:1234\n  api_key: sk-lm-FILE\n"
+        "  http:\n    timeout_secs: 5\n"
+    )
+    monkeypatch.setenv("LMSTUDIO_CONFIG", str(config))
+    monkeypatch.setenv("LMSTUDIO_MAX_RETRIES", "many")
+    result = llm_cli("lmstudio", "config")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "sk-lm-FILE" not in result.output
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in result.stdout.splitlines()
+        if line and not line.startswith(("Config file:", "Models cache:"))
+    }
+    assert rows["SETTING"] == ["VALUE", "SOURCE"]
+    assert rows["base_url"] == ["localhost:1234", "file", f"{config}", "(inference.base_url)"]
+    assert rows["api_key"] == ["********", "file", f"{config}", "(inference.api_key)"]
+    assert rows["http.timeout_secs"][:2] == ["5", "file"]
+    assert rows["max_retries"] == ["many", "environment", "LMSTUDIO_MAX_RETRIES"]
+    assert rows["http.connect_timeout_secs"] == ["10", "default"]
+    assert f"Config file:   {config} (LMSTUDIO_CONFIG)" in result.stdout
+    assert f"Models cache:  {llm_user_dir / 'lmstudio-models.json'}" in result.stdout
+    error = result.stderr
+    assert error.startswith("Error: Invalid configuration: ")
+    assert f"base_url='localhost:1234' from config file {config}" in error
+    assert "max_retries='many' from environment variable LMSTUDIO_MAX_RETRIES" in error
+    assert "\nHint: " in error
+    as_json = llm_cli("lmstudio", "config", "--json")
+    assert as_json.exit_code == 1
+    report = json.loads(as_json.stdout)
+    assert report["settings"]["max_retries"] == {
+        "value": "many",
+        "source": "environment LMSTUDIO_MAX_RETRIES",
+    }
+    assert report["settings"]["api_key"]["value"] == "********"
+    assert report["error"]["message"].startswith("Invalid configuration: ")
+    assert report["error"]["hint"]
+    assert "sk-lm-FILE" not in as_json.output
+
+
+def test_lmstudio_config_with_a_bad_setting_names_the_key_llm_holds(
+    llm_cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert llm_cli("keys", "set", "lmstudio", "--value", "sk-lm-STORED").exit_code == 0
+    monkeypatch.setenv("LMSTUDIO_HTTP_TIMEOUT_SECS", "-1")
+    result = llm_cli("lmstudio", "config")
+    assert result.exit_code == 1
+    assert "sk-lm-STORED" not in result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if line}
+    assert rows["api_key"] == ["********", "llm", "keys", "(lmstudio)"]
+    assert rows["http.timeout_secs"] == ["-1", "environment", "LMSTUDIO_HTTP_TIMEOUT_SECS"]
+    assert "http.timeout_secs='-1'" in result.stderr
 
 
 def test_the_default_model_follows_the_configured_default_model(

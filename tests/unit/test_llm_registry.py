@@ -19,6 +19,7 @@ from lmstudio_provider.error_mapping import RequestContext
 from lmstudio_provider.errors import (
     AuthenticationError,
     LMStudioError,
+    LMStudioTimeoutError,
     ProtocolError,
     ServerError,
     ServerUnreachableError,
@@ -194,7 +195,16 @@ def test_a_failing_server_ends_the_listing_and_the_saved_list_is_used(
     assert (listing.reports_types, listing.reports_tools) == (True, False)
 
 
-def test_only_a_failure_of_the_server_itself_fails_prompts_at_once(
+def test_a_connect_timeout_fails_prompts_at_once(serve: Callable[..., FakeServer]) -> None:
+    """No TCP handshake (a busy LM Studio still accepts at once): the server is not there."""
+    serve({"/api/v1/models": LMStudioTimeoutError("Connecting took long.", which="connect")})
+    listing = registry.current_listing()
+    assert listing.server_down
+    with pytest.raises(LMStudioTimeoutError):
+        listing.raise_if_down()
+
+
+def test_a_refused_connection_fails_prompts_at_once(
     serve: Callable[..., FakeServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     serve({"/api/v1/models": REFUSED})
@@ -205,10 +215,36 @@ def test_only_a_failure_of_the_server_itself_fails_prompts_at_once(
     later = time.monotonic() + registry.REUSE_SECS + 1
     monkeypatch.setattr(registry, "time", SimpleNamespace(monotonic=lambda: later))
     listing.raise_if_down()  # too old to say anything: a prompt tries for itself
-    serve({"/api/v1/models": (401, '{"error": {"code": "invalid_api_key", "message": "no"}}')})
-    refused_key = registry.current_listing()
-    assert not refused_key.server_down  # `--key` may hold the right key: the prompt tries
-    refused_key.raise_if_down()
+
+
+SLOW = LMStudioTimeoutError(
+    "LM Studio sent nothing for 0.6 s (read timeout) on GET /api/v1/models.", which="read"
+)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        SLOW,
+        (200, "<html>not json"),
+        (500, '{"error": "boom"}'),
+        (401, '{"error": {"code": "invalid_api_key", "message": "no"}}'),
+    ],
+    ids=["read-timeout", "malformed", "500", "401"],
+)
+def test_a_listing_that_failed_otherwise_lets_prompts_through(
+    serve: Callable[..., FakeServer], failure: Answer
+) -> None:
+    """A busy server lists slowly, and the listing's timeouts are far shorter than the user's.
+
+    Nor do garbage, a failure or a refused key say what the transport would meet (it lists
+    again with the configured timeouts and retries, and `--key` may hold the right key).
+    """
+    serve({"/api/v1/models": failure})
+    listing = registry.current_listing()
+    assert listing.error is not None
+    assert not listing.server_down
+    listing.raise_if_down()
 
 
 def test_nothing_saved_and_nothing_answering(serve: Callable[..., FakeServer]) -> None:

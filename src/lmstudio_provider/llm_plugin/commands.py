@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from lmstudio_provider.config import Settings
+    from lmstudio_provider.config import SettingOrigin, Settings
     from lmstudio_provider.core import HealthReport
     from lmstudio_provider.models import ModelInfo
 
@@ -137,14 +137,28 @@ def _key_origin(default: str) -> str:
 @lmstudio.command(name="config")
 @click.option("json_", "--json", is_flag=True, help="Output as JSON")
 def config_command(json_: bool) -> None:
-    """Show the effective settings and where each comes from (secrets masked)."""
+    """Show the effective settings and where each comes from (secrets masked).
+
+    With an invalid configuration, shows each setting as its source gives it, then
+    what is wrong, and exits with 1.
+    """
     from lmstudio_provider.config import config_path_from_env, setting_origins
+    from lmstudio_provider.llm_plugin.connection import api_key, load_connection
+    from lmstudio_provider.llm_plugin.errors import LMStudioModelError
     from lmstudio_provider.llm_plugin.registry import cache_path
 
-    settings = _settings()
-    values = _flatten(settings.masked())
-    origins = {name: str(origin) for name, origin in setting_origins().items()}
-    if settings.api_key is not None:
+    given = setting_origins()
+    origins = {name: str(origin) for name, origin in given.items()}
+    connection = load_connection()
+    problem = connection.error
+    if connection.settings is None:
+        values = _given_values(given)  # they could not be validated: shown as given
+        has_key = values["api_key"] is not None or api_key(None) is not None
+    else:
+        values = _flatten(connection.settings.masked())
+        has_key = api_key(connection.settings) is not None
+    if has_key:
+        values["api_key"] = "********"
         origins["api_key"] = _key_origin(origins.get("api_key", "default"))
     config_file, named = config_path_from_env()
     files = {
@@ -155,12 +169,65 @@ def config_command(json_: bool) -> None:
         settings_json = {
             name: {"value": values[name], "source": origins.get(name, "default")} for name in values
         }
-        click.echo(json.dumps({"settings": settings_json, **files}, indent=2))
-        return
-    rows = [[name, _shown(values[name]), origins.get(name, "default")] for name in values]
-    click.echo(_table(["SETTING", "VALUE", "SOURCE"], rows))
-    click.echo(f"\nConfig file:   {files['config_file']}" + (" (LMSTUDIO_CONFIG)" if named else ""))
-    click.echo(f"Models cache:  {files['models_cache']}")
+        report: dict[str, Any] = {"settings": settings_json, **files}
+        if problem is not None:
+            report["error"] = {"message": problem.message, "hint": problem.hint}
+        click.echo(json.dumps(report, indent=2))
+    else:
+        rows = [[name, _shown(values[name]), origins.get(name, "default")] for name in values]
+        click.echo(_table(["SETTING", "VALUE", "SOURCE"], rows))
+        click.echo(
+            f"\nConfig file:   {files['config_file']}" + (" (LMSTUDIO_CONFIG)" if named else "")
+        )
+        click.echo(f"Models cache:  {files['models_cache']}")
+    if problem is not None:
+        # On stderr, after the table: "Error: ..." and "Hint: ...", exit status 1.
+        raise LMStudioModelError.from_error(problem)
+
+
+def _given_values(origins: dict[str, SettingOrigin]) -> dict[str, Any]:
+    """Each setting's value as its source gives it, before validation; secrets masked.
+
+    What the environment and the config file hold may be invalid, which is why they are
+    shown as given (an environment variable as its text).
+    """
+    import os
+
+    from lmstudio_provider.config import (
+        HttpSettings,
+        Settings,
+        config_path_from_env,
+        looks_secret,
+        read_yaml_section,
+    )
+    from lmstudio_provider.errors import ConfigError
+
+    environ = {name.upper(): value for name, value in os.environ.items()}
+    file_values: dict[str, Any] = {}
+    if any(origin.source == "file" for origin in origins.values()):
+        path, required = config_path_from_env()
+        try:
+            file_values = read_yaml_section(path, required=required)
+        except ConfigError:
+            file_values = {}
+    values: dict[str, Any] = {}
+    for name, origin in origins.items():
+        path_parts = name.split(".")
+        value: Any
+        if origin.source == "environment":
+            value = environ.get(origin.detail)
+        elif origin.source == "file":
+            value = file_values
+            for part in path_parts:
+                value = value.get(part) if isinstance(value, dict) else None
+        else:
+            model: Any = HttpSettings if path_parts[0] == "http" else Settings
+            field = model.model_fields.get(path_parts[-1])
+            value = None if field is None else field.get_default(call_default_factory=True)
+        if value is not None and (name == "api_key" or looks_secret(name)):
+            value = "********"
+        values[name] = value
+    return values
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -4,24 +4,31 @@ llm runs ``register_models`` on every command that resolves a model, other provi
 models included, so listing LM Studio's models must be cheap and must never hang:
 
 * one small request (the endpoint that answered last time comes first), with a short
-  connect timeout and a short read timeout, and no retries;
+  connect timeout, a short read timeout and one deadline for the whole listing (a
+  server that trickles its answer a byte at a time is given up on too), no retries;
 * made with the standard library's ``http.client``, which llm has already imported
   (httpx2's connection machinery would add tens of milliseconds to ``llm models``);
 * reused in the process for a few seconds (llm asks several times per command);
 * the last good list saved under ``llm.user_dir()`` and used whenever LM Studio is
   down, hung or answers something that is not a model list.
+
+Only a server that refused the connection moments ago fails a prompt at once. One that
+was slow to list (busy with another request) or answered garbage gets the prompt all the
+same: the transport lists again with the user's own timeouts and retries, and either
+answers or says what went wrong.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import httpx2
@@ -34,11 +41,15 @@ from lmstudio_provider.errors import (
     LMStudioError,
     LMStudioTimeoutError,
     ProtocolError,
-    ServerError,
     ServerUnreachableError,
 )
 from lmstudio_provider.llm_plugin.connection import Connection, api_key, load_connection
 from lmstudio_provider.models import ModelInfo, parse_models
+
+if TYPE_CHECKING:
+    import socket
+
+    from _typeshed import WriteableBuffer
 
 __all__ = [
     "CACHE_FILE_NAME",
@@ -55,6 +66,7 @@ CACHE_VERSION = 1
 CONNECT_TIMEOUT_SECS = 0.3
 READ_TIMEOUT_SECS = 0.6
 DEADLINE_SECS = 0.9  # the whole listing, endpoint fallbacks included
+MAX_BODY_BYTES = 4 * 1024 * 1024  # a model list is a few kB; more is not one
 REUSE_SECS = 5.0  # llm resolves models several times per command: list once
 
 Dialect = Literal["v1", "v0", "openai"]
@@ -63,13 +75,9 @@ ENDPOINTS: dict[Dialect, str] = {
     "v0": "/api/v0/models",
     "openai": "/v1/models",
 }
-# A failed listing this recent means a prompt would fail the same way: it fails at once.
-SERVER_DOWN_ERRORS = (ServerUnreachableError, LMStudioTimeoutError, ProtocolError, ServerError)
-HUNG_HINT = (
-    "LM Studio at {url} took longer than {secs:g} s to list its models, which it does at "
-    "once when healthy: it may be frozen, or another program holds the port. Restart the "
-    "server (`lms server stop`, then `lms server start`); `llm lmstudio health` checks it "
-    "with the configured timeouts."
+SLOW_HINT = (
+    "The plugin's own model listing waits at most {secs:g} s; a prompt waits as long as "
+    "http.timeout_secs allows. `llm lmstudio health` checks the server with those timeouts."
 )
 
 
@@ -87,14 +95,27 @@ class Listing:
 
     @property
     def server_down(self) -> bool:
-        """Whether LM Studio failed to answer (a prompt now would fail the same way)."""
-        return isinstance(self.error, SERVER_DOWN_ERRORS)
+        """Whether nothing answers at LM Studio's address: refused, or no TCP handshake.
+
+        Only then would a prompt now fail the same way. A busy LM Studio still accepts
+        connections at once (the kernel does that), so a connect timeout means a dead
+        or black-holed address; a *read* timeout says less: the listing's timeouts are
+        far shorter than the user's, and a server busy with another request lists
+        slowly. Nor does garbage, or a failure, say what the transport (which lists
+        again, and retries) would meet.
+        """
+        error = self.error
+        return isinstance(error, ServerUnreachableError) or (
+            isinstance(error, LMStudioTimeoutError) and error.which == "connect"
+        )
 
     def raise_if_down(self) -> None:
-        """Raise why LM Studio could not list its models moments ago.
+        """Raise why LM Studio could not be reached moments ago.
 
-        A request now would wait out its (longer) timeouts to fail the same way; a
-        listing older than a few seconds no longer says anything, and is ignored.
+        A request now would wait out its retries to fail the same way; a listing older
+        than a few seconds no longer says anything, and is ignored. Any other failure of
+        the listing lets the request go ahead: it gets the answer, or the transport's
+        own error.
         """
         if self.error is not None and self.server_down and self.recent:
             raise self.error
@@ -201,11 +222,7 @@ def fetch(
     for dialect in order:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise LMStudioTimeoutError(
-                f"LM Studio did not list its models within {DEADLINE_SECS:g} s ({base_url}).",
-                which="read",
-                hint=HUNG_HINT.format(url=base_url, secs=DEADLINE_SECS),
-            )
+            raise _deadline_error(base_url)
         path = ENDPOINTS[dialect]
         context = RequestContext(
             base_url, "GET", path, timeouts=(READ_TIMEOUT_SECS, CONNECT_TIMEOUT_SECS)
@@ -227,14 +244,69 @@ def fetch(
     )
 
 
+def _deadline_error(base_url: str) -> LMStudioTimeoutError:
+    return LMStudioTimeoutError(
+        f"LM Studio did not list its models within {DEADLINE_SECS:g} s ({base_url}).",
+        which="read",
+        hint=SLOW_HINT.format(secs=DEADLINE_SECS),
+    )
+
+
+class _DeadlinePassedError(TimeoutError):
+    """The listing's deadline passed while the answer was still arriving."""
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's bytes, each read waiting no longer than the read timeout or the deadline.
+
+    The socket's own timeout bounds one read only: a server sending a byte every few
+    tenths of a second would keep ``http.client`` reading (the status line, the headers
+    or the body) for as long as it likes. Here the whole answer shares one deadline.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise _DeadlinePassedError
+        self._sock.settimeout(min(READ_TIMEOUT_SECS, remaining))
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """What ``http.client.HTTPResponse`` asks of a socket: a file to read, within the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        assert mode == "rb"
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
+
+
 def get(
     base_url: str, path: str, headers: dict[str, str], budget: float, context: RequestContext
 ) -> tuple[int, bytes]:
     """``GET base_url + path`` within the listing's timeouts; returns (status, body).
 
-    Socket failures are raised as the transport's typed errors, by way of the httpx2
-    exceptions that mean the same, so messages and hints match the rest of the package.
+    Connecting waits at most the connect timeout, each read at most the read timeout,
+    and the whole exchange (status line, headers, body) at most ``budget`` seconds. A
+    body larger than ``MAX_BODY_BYTES`` is no model list.
+
+    A failed connection and a read timeout are raised as the transport's typed errors,
+    by way of the httpx2 exceptions that mean the same, so messages and hints match the
+    rest of the package (only a refused connection, ``ServerUnreachableError``, means
+    that nothing listens); an answer that breaks off or is no HTTP is a ``ProtocolError``.
     """
+    deadline = time.monotonic() + budget
     url = urlsplit(base_url)
     connection_class = (
         http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
@@ -248,32 +320,62 @@ def get(
             connection.connect()
         except TimeoutError as error:
             failure = httpx2.ConnectTimeout(str(error) or "timed out")
-            raise _listing_error(failure, context, CONNECT_TIMEOUT_SECS) from error
+            raise _listing_error(failure, context) from error
         except OSError as error:
             failure = httpx2.ConnectError(str(error))
-            raise _listing_error(failure, context, CONNECT_TIMEOUT_SECS) from error
-        if connection.sock is not None:
-            connection.sock.settimeout(min(READ_TIMEOUT_SECS, budget))
+            raise _listing_error(failure, context) from error
+        sock = connection.sock
+        assert sock is not None
+        sock.settimeout(max(0.001, min(READ_TIMEOUT_SECS, deadline - time.monotonic())))
         try:
             connection.request("GET", url.path + path, headers=headers)
-            response = connection.getresponse()
-            return response.status, response.read()
+            # The response reads through the deadline, not through the socket's own file.
+            response = http.client.HTTPResponse(
+                _DeadlineSocket(sock, deadline),  # type: ignore[arg-type]
+                method="GET",
+            )
+            try:
+                response.begin()
+                body = response.read(MAX_BODY_BYTES + 1)
+                if len(body) <= MAX_BODY_BYTES and response.length:
+                    # The connection closed before Content-Length bytes had come.
+                    raise http.client.IncompleteRead(body, response.length)
+            finally:
+                response.close()
+        except _DeadlinePassedError as error:
+            raise _deadline_error(base_url) from error
         except TimeoutError as error:
             failure = httpx2.ReadTimeout(str(error) or "timed out")
-            raise _listing_error(failure, context, READ_TIMEOUT_SECS) from error
+            raise _listing_error(failure, context) from error
         except (OSError, http.client.HTTPException) as error:
-            failure = httpx2.RemoteProtocolError(str(error) or type(error).__name__)
-            raise _listing_error(failure, context, READ_TIMEOUT_SECS) from error
+            # The server is there (it took the connection) but its answer broke off or is
+            # no HTTP: the listing failed, the server is not known to be down.
+            raise ProtocolError(
+                f"LM Studio at {base_url} sent a broken answer to {context.target}: "
+                f"{str(error) or type(error).__name__}",
+                hint="Is it LM Studio? Its server log may say what went wrong.",
+            ) from error
+        if len(body) > MAX_BODY_BYTES:
+            raise ProtocolError(
+                f"LM Studio at {base_url} sent more than {MAX_BODY_BYTES // 1024 // 1024} MiB "
+                f"for {context.target}, which is no model list.",
+                hint="Is it LM Studio? Set LMSTUDIO_BASE_URL to the server's root, "
+                "e.g. http://localhost:1234.",
+            )
+        return response.status, body
     finally:
         connection.close()
 
 
-def _listing_error(
-    failure: httpx2.HTTPError, context: RequestContext, secs: float
-) -> LMStudioError:
+def _listing_error(failure: httpx2.HTTPError, context: RequestContext) -> LMStudioError:
     error = error_from_transport(failure, context)
-    if isinstance(error, LMStudioTimeoutError):
-        error.hint = HUNG_HINT.format(url=context.base_url, secs=secs)
+    if isinstance(error, LMStudioTimeoutError) and error.which == "connect":
+        error.hint = (
+            f"Nothing at that address completes a connection: {START_SERVER_HINT}; "
+            "if it listens elsewhere, set LMSTUDIO_BASE_URL."
+        )
+    elif isinstance(error, LMStudioTimeoutError):
+        error.hint = SLOW_HINT.format(secs=DEADLINE_SECS)
     elif isinstance(error, ServerUnreachableError):
         error.hint = f"{START_SERVER_HINT}; if it listens elsewhere, set LMSTUDIO_BASE_URL."
     return error
