@@ -288,6 +288,20 @@ class FaultServer:
         """Whether a client closed a connection the server had stopped answering on."""
         return self.abandoned_closed.wait(timeout)
 
+    def open_connections(self) -> int:
+        """How many accepted connections are still being served (the client has not closed)."""
+        with self._lock:
+            return sum(1 for thread in self._threads if thread.is_alive())
+
+    def wait_for_no_open_connections(self, timeout: float = 2.0) -> bool:
+        """Whether every accepted connection is closed within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.open_connections():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(POLL_SECS)
+        return True
+
     def note_abandoned_close(self) -> None:
         with self._lock:
             self.abandoned_closes += 1

@@ -8,7 +8,9 @@ the lean streaming path's callbacks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import warnings
 from typing import Any
 from uuid import UUID
 
@@ -134,6 +136,75 @@ def test_unknown_argument_goes_to_the_request_body_with_a_warning(
     assert model.model_kwargs == {"num_ctx": 4096}
     model.invoke("Hi")
     assert sent_body(route)["num_ctx"] == 4096
+
+
+CALL_TYPO = r"temprature is not a ChatLMStudio parameter \(did you mean temperature\?\)"
+
+
+@pytest.mark.parametrize("how", ["invoke", "stream", "bind"])
+async def test_unknown_per_call_keyword_warns_like_the_constructor_and_is_still_sent(
+    kind: str, how: str, respx_mock: respx.MockRouter
+) -> None:
+    serve_models(respx_mock)
+    if how == "stream":
+        route = respx_mock.post(CHAT_URL).respond(
+            **stream_reply(sse(delta_event({"content": "hi"}), delta_event({}, "stop")))
+        )
+    else:
+        route = respx_mock.post(CHAT_URL).respond(200, json=completion({"content": "hi"}))
+    model = ChatLMStudio(temperature=0.5)
+
+    async def call() -> str:
+        if how == "stream":
+            return merged(await collect(model, "Hi", kind, temprature=0.1)).text
+        if how == "bind":
+            return (await invoke(model.bind(temprature=0.1), "Hi", kind)).text
+        return (await invoke(model, "Hi", kind, temprature=0.1)).text
+
+    with pytest.warns(UserWarning, match=CALL_TYPO) as caught:
+        text = await call()
+    assert text == "hi"
+    [warning] = [w for w in caught if "temprature" in str(w.message)]
+    message = str(warning.message)
+    assert "it is sent in the request body as it is" in message
+    # The known per-call parameters, and the way to send a deliberate extra.
+    assert "temperature, tool_choice, tools, top_k, top_p, ttl" in message
+    assert "Pass deliberate extras in extra_body (extra_body={'temprature': ...})" in message
+    if kind == "sync" or how == "stream":  # ainvoke runs in a task: the caller is not on the stack
+        assert warning.filename == __file__  # the caller's line, not LangChain's
+    body = sent_body(route)
+    assert body["temprature"] == 0.1  # forwarded, as model_kwargs are
+    assert body["temperature"] == 0.5
+
+
+async def test_known_and_extra_body_keywords_per_call_do_not_warn(
+    kind: str, respx_mock: respx.MockRouter
+) -> None:
+    serve_models(respx_mock)
+    route = respx_mock.post(CHAT_URL).respond(200, json=completion({"content": "hi"}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        await invoke(
+            ChatLMStudio(),
+            "Hi",
+            kind,
+            model=CAPTURED_MODEL,
+            stop=["x"],
+            top_k=3,
+            stream_usage=False,
+            extra_body={"num_draft": 4},
+        )
+    assert sent_body(route)["num_draft"] == 4
+
+
+def test_a_constructor_typo_is_named_with_its_likely_field() -> None:
+    with pytest.warns(
+        UserWarning,
+        match=r"temprature is not a ChatLMStudio field \(did you "
+        r"mean temperature\?\): it is sent in the request body",
+    ) as caught:
+        ChatLMStudio(temprature=0.1)
+    assert caught[0].filename == __file__
 
 
 def test_settings_come_from_the_yaml_file(
@@ -446,6 +517,145 @@ def test_lean_stream_fires_the_callbacks_core_fires(respx_mock: respx.MockRouter
     assert isinstance(core_end.message, AIMessage)
     assert lean_end.message.response_metadata["model_name"] == CAPTURED_MODEL
     assert core_end.message.response_metadata["model_name"] == CAPTURED_MODEL
+
+
+def message_view(message: BaseMessage, run_id: str, *, chunk: bool = True) -> dict[str, Any]:
+    """A message's key fields; the run's id is written ``<run>``, timings are dropped.
+
+    ``chunk=False``: an ``AIMessage``'s fields only (core ends a stream with the merged
+    ``AIMessageChunk``, the lean run with the transport's whole ``AIMessage``).
+    """
+    view: dict[str, Any] = {
+        "content": message.content,
+        "id": (message.id or "").replace(run_id, "<run>"),
+        "additional_kwargs": message.additional_kwargs,
+        "response_metadata": {
+            key: value for key, value in message.response_metadata.items() if key != "metrics"
+        },
+    }
+    if isinstance(message, AIMessage):
+        view["tool_calls"] = message.tool_calls
+        view["invalid_tool_calls"] = message.invalid_tool_calls
+        view["usage_metadata"] = message.usage_metadata
+    if chunk and isinstance(message, AIMessageChunk):
+        view["tool_call_chunks"] = message.tool_call_chunks
+        view["chunk_position"] = message.chunk_position
+    return view
+
+
+class EventLog(BaseCallbackHandler):
+    """Every callback event of the runs, in order, with its key arguments."""
+
+    run_inline = True  # called in order on the event loop by the async managers too
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+        self.run_ids: list[UUID] = []
+
+    def _run(self, run_id: UUID) -> int:
+        if run_id not in self.run_ids:
+            self.run_ids.append(run_id)
+        return self.run_ids.index(run_id)
+
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any],
+        messages: list[list[BaseMessage]],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        keys = ("invocation_params", "options", "name", "batch_size")
+        self.events.append(
+            (
+                "on_chat_model_start",
+                self._run(run_id),
+                parent_run_id,
+                serialized,
+                messages,
+                tags,
+                metadata,
+                {key: kwargs.get(key) for key in keys},
+            )
+        )
+
+    def on_llm_new_token(
+        self, token: Any, *, chunk: Any = None, run_id: UUID, **kwargs: Any
+    ) -> None:
+        assert isinstance(chunk, ChatGenerationChunk)
+        view = message_view(chunk.message, str(run_id))
+        self.events.append(("on_llm_new_token", self._run(run_id), token, view))
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        [[generation]] = response.generations
+        assert isinstance(generation, ChatGeneration)
+        view = message_view(generation.message, str(run_id), chunk=False)
+        self.events.append(("on_llm_end", self._run(run_id), generation.text, view))
+
+    def on_llm_error(
+        self, error: BaseException, *, run_id: UUID, response: Any = None, **kwargs: Any
+    ) -> None:
+        generations = [[(g.text, g.generation_info) for g in gens] for gens in response.generations]
+        self.events.append(
+            ("on_llm_error", self._run(run_id), type(error), str(error), generations)
+        )
+
+
+USAGE_STREAM = sse(
+    delta_event({"reasoning_content": "Hm."}),
+    *(delta_event({"content": word}) for word in ("One", " two")),
+    delta_event({}, "stop"),
+    {**delta_event({}), "choices": [], "usage": USAGE_WITH_REASONING},
+)
+STREAMED_ANSWERS: dict[str, tuple[str | bytes, dict[str, Any]]] = {
+    "text": (capture_text(TEXT_STREAM), {}),
+    "tool calls": (capture_text(TOOL_STREAM), {}),
+    "reasoning and usage": (USAGE_STREAM, {}),
+    "usage not streamed": (USAGE_STREAM, {"stream_usage": False}),
+    "cut midway": (f"data: {json.dumps(delta_event({'content': 'Partial'}))}\n\n", {}),
+}
+
+
+@pytest.mark.skipif(not LEAN_STREAMING, reason="core's private stream helpers are not there")
+@pytest.mark.parametrize("answer", STREAMED_ANSWERS)
+async def test_lean_stream_fires_core_s_callback_sequence(
+    kind: str, answer: str, respx_mock: respx.MockRouter
+) -> None:
+    """Each event of ``ChatLMStudio.(a)stream``, in order, as ``BaseChatModel``'s run fires it."""
+    serve_models(respx_mock)
+    streams: dict[str, Any] = {
+        "lean": ChatLMStudio.stream if kind == "sync" else ChatLMStudio.astream,
+        "core": BaseChatModel.stream if kind == "sync" else BaseChatModel.astream,
+    }
+    logs: dict[str, EventLog] = {}
+    for name, stream in streams.items():
+        body, fields = STREAMED_ANSWERS[answer]
+        respx_mock.post(CHAT_URL).respond(**stream_reply(body))
+        log = EventLog()
+        model = ChatLMStudio(model=CAPTURED_MODEL, temperature=0.5, tags=["model-tag"], **fields)
+        config: Any = {
+            "callbacks": [log],
+            "tags": ["call-tag"],
+            "metadata": {"user": "u1"},
+            "run_name": "lmstudio-run",
+        }
+        chunks = stream(model, "Hi", config, stop=["x"], top_k=3)
+        with contextlib.suppress(StreamInterruptedError):
+            if kind == "sync":
+                list(chunks)
+            else:
+                [chunk async for chunk in chunks]
+        logs[name] = log
+    lean, core = logs["lean"].events, logs["core"].events
+    assert [event[0] for event in lean] == [event[0] for event in core]
+    for lean_event, core_event in zip(lean, core, strict=True):
+        assert lean_event == core_event
+    assert lean[0][0] == "on_chat_model_start"
+    assert lean[-1][0] == ("on_llm_error" if answer == "cut midway" else "on_llm_end")
+    assert len(logs["lean"].run_ids) == 1
 
 
 def test_async_client_follows_the_event_loop(respx_mock: respx.MockRouter) -> None:

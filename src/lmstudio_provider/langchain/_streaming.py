@@ -118,9 +118,16 @@ def _error_response(error: BaseException, message_id: str) -> LLMResult:
     return LLMResult(generations=generations)
 
 
-def _end_response(results: list[ChatResult], message_id: str) -> LLMResult:
+def _end_response(
+    results: list[ChatResult], message_id: str, last: ChatGenerationChunk | None
+) -> LLMResult:
     message = ai_message(results[-1])
     message.id = message_id
+    # Core's merged chunks carry usage only if the stream did (``stream_usage``): on
+    # its last chunk.
+    last_message = last.message if last is not None else None
+    if isinstance(last_message, AIMessageChunk):
+        message.usage_metadata = last_message.usage_metadata
     return LLMResult(generations=[[ChatGeneration(message=message)]])
 
 
@@ -145,6 +152,7 @@ def stream_lean(
         model.rate_limiter.acquire(blocking=True)
     message_id = f"{LC_ID_PREFIX}-{run_manager.run_id}"
     results: list[ChatResult] = []
+    chunk: ChatGenerationChunk | None = None
     try:
         messages = _normalize_messages(run.messages)
         on_token = run_manager.on_llm_new_token
@@ -154,7 +162,7 @@ def stream_lean(
     except BaseException as error:
         run_manager.on_llm_error(error, response=_error_response(error, message_id))
         raise
-    run_manager.on_llm_end(_end_response(results, message_id))
+    run_manager.on_llm_end(_end_response(results, message_id, chunk))
 
 
 async def astream_lean(
@@ -178,6 +186,7 @@ async def astream_lean(
         await model.rate_limiter.aacquire(blocking=True)
     message_id = f"{LC_ID_PREFIX}-{run_manager.run_id}"
     results: list[ChatResult] = []
+    chunk: ChatGenerationChunk | None = None
     try:
         messages = _normalize_messages(run.messages)
         on_token = run_manager.on_llm_new_token
@@ -187,4 +196,4 @@ async def astream_lean(
     except BaseException as error:
         await run_manager.on_llm_error(error, response=_error_response(error, message_id))
         raise
-    await run_manager.on_llm_end(_end_response(results, message_id))
+    await run_manager.on_llm_end(_end_response(results, message_id, chunk))

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import difflib
+import os
+import sys
 import warnings
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Self
 
+import langchain_core
+import pydantic
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
@@ -18,6 +25,7 @@ from langchain_core.outputs import (
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import Field, field_validator, model_validator
 
+import lmstudio_provider
 from lmstudio_provider import __version__
 from lmstudio_provider.core import ChatOptions
 from lmstudio_provider.langchain._connection import LMStudioConnection
@@ -48,6 +56,46 @@ __all__ = ["ChatLMStudio"]
 # "whatever model is loaded".
 LOADED_MODEL = "local-model"
 _REQUEST_FIELDS = ("tools", "tool_choice", "response_format")
+# What a call (``invoke``, ``stream``, ``bind``...) may pass, besides ``stream``.
+_CALL_PARAMETERS = frozenset(
+    ("model", "stop", "stream_usage", "extra_body", *_REQUEST_FIELDS, *SAMPLING_PARAMETERS)
+)
+
+
+# Frames a warning skips to point at the user's line: pydantic's, LangChain's, ours and
+# asyncio's (an ``ainvoke`` runs in a task of its own, away from the caller's frame).
+_LIBRARY_DIRS = tuple(
+    os.path.join(Path(module.__file__ or "").parent, "")
+    for module in (pydantic, langchain_core, lmstudio_provider, asyncio)
+)
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points ``warnings.warn`` (called by this function's caller)
+    at the first frame outside the libraries; none there: at the caller's caller."""
+    level, frame = 1, sys._getframe(1)
+    while frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
+        if frame.f_back is None:
+            return 2
+        level, frame = level + 1, frame.f_back
+    return level
+
+
+def _did_you_mean(key: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _warn_unknown_call_keyword(key: str) -> None:
+    """Say that a call's unknown keyword goes to LM Studio as it is, like the constructor."""
+    warnings.warn(
+        f"{key} is not a ChatLMStudio parameter{_did_you_mean(key, _CALL_PARAMETERS)}: "
+        "it is sent in the request body as it is. Per-call parameters: "
+        f"{', '.join(sorted(_CALL_PARAMETERS))}. Pass deliberate extras in extra_body "
+        f"(extra_body={{{key!r}: ...}}) to silence this warning.",
+        UserWarning,
+        stacklevel=_user_stacklevel(),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +344,8 @@ class ChatLMStudio(LMStudioConnection, BaseChatModel):
         Reasoning (``reasoning_content``, gpt-oss ``reasoning`` or inline
         ``<think>...</think>``) lands in ``additional_kwargs["reasoning_content"]`` and
         as a reasoning block in ``content_blocks``, never in the text. ``extra_body``
-        and ``model_kwargs`` forward anything else verbatim. Errors are the
+        and ``model_kwargs`` forward anything else verbatim; an unknown keyword, to the
+        constructor or to a call, is forwarded too, with a warning. Errors are the
         transport's typed ``LMStudioError`` subclasses, with LM Studio's message and a
         ``hint`` on what to do.
     """
@@ -388,9 +437,10 @@ class ChatLMStudio(LMStudioConnection, BaseChatModel):
         extra = dict(values.get("model_kwargs") or {})
         for key in unknown:
             warnings.warn(
-                f"{key} is not a ChatLMStudio field: it is sent in the request body "
-                "(model_kwargs). Pass it in model_kwargs to silence this warning.",
-                stacklevel=2,
+                f"{key} is not a ChatLMStudio field{_did_you_mean(key, known)}: it is sent "
+                "in the request body (model_kwargs). Pass it in model_kwargs to silence "
+                "this warning.",
+                stacklevel=_user_stacklevel(),
             )
             extra[key] = values.pop(key)
         values["model_kwargs"] = extra
@@ -482,7 +532,9 @@ class ChatLMStudio(LMStudioConnection, BaseChatModel):
                 options[name] = value
         extra = {**self.model_kwargs, **(self.extra_body or {})}
         extra.update(call.pop("extra_body", None) or {})
-        extra.update(call)  # any other keyword goes to LM Studio as it is
+        for key in call:  # any other keyword goes to LM Studio as it is, with a warning
+            _warn_unknown_call_keyword(key)
+        extra.update(call)
         if extra:
             options["extra_body"] = extra
         return _Request(
@@ -511,7 +563,7 @@ class ChatLMStudio(LMStudioConnection, BaseChatModel):
         **kwargs: Any,
     ) -> LangChainResult:
         request = self._request(messages, stop, kwargs)
-        client = self._async_transport_for_loop()
+        client = await self._async_transport_for_loop()
         result = await client.chat(request.messages, model=request.model, **request.options)
         return _chat_result(result)
 
@@ -546,9 +598,8 @@ class ChatLMStudio(LMStudioConnection, BaseChatModel):
         kwargs: dict[str, Any],
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._request(messages, stop, kwargs)
-        stream = self._async_transport_for_loop().stream_chat(
-            request.messages, model=request.model, **request.options
-        )
+        client = await self._async_transport_for_loop()
+        stream = client.stream_chat(request.messages, model=request.model, **request.options)
         async with stream:
             async for chunk in stream:
                 if (generation := chunk_message(chunk, message_id)) is not None:
