@@ -28,7 +28,11 @@ from lmstudio_provider.core import (
     Reply,
     StreamResult,
 )
-from lmstudio_provider.error_mapping import error_from_reply, error_from_transport
+from lmstudio_provider.error_mapping import (
+    RETRYABLE_STATUSES,
+    error_from_reply,
+    error_from_transport,
+)
 from lmstudio_provider.errors import LMStudioError
 from lmstudio_provider.models import ModelInfo, ModelKind
 from lmstudio_provider.results import ChatChunk, ChatResult, EmbeddingResult
@@ -119,7 +123,7 @@ class AsyncLMStudioClient(ClientBase):
         except httpx2.HTTPError as error:
             raise error_from_transport(error, self._core.context(call)) from error
         self._core.log_reply(call, response.status_code, started)
-        if response.status_code in (502, 503, 504):
+        if response.status_code in RETRYABLE_STATUSES:
             raise error_from_reply(response.status_code, response.content, self._core.context(call))
         return response.status_code, response.content
 

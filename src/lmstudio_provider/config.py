@@ -35,6 +35,7 @@ from pydantic_settings import (
 )
 
 from lmstudio_provider.errors import ConfigError
+from lmstudio_provider.models import is_loaded_model_alias
 from lmstudio_provider.params import ChatParams, describe_validation_error
 
 __all__ = [
@@ -53,8 +54,6 @@ DEFAULT_BASE_URL = "http://localhost:1234"
 CONFIG_ENV_VAR = "LMSTUDIO_CONFIG"
 ENV_PREFIXES = ("LMSTUDIO_", "INFERENCE_INFERENCE_")
 YAML_SECTION = "inference"
-# Names that mean "whatever model LM Studio has loaded".
-LOADED_MODEL_ALIASES = frozenset({"local-model"})
 API_KEY_ALIASES = ("LMSTUDIO_API_KEY", "LM_API_TOKEN")
 
 
@@ -131,7 +130,7 @@ class Settings(BaseSettings):
     @field_validator("default_model")
     @classmethod
     def _loaded_model_alias(cls, value: str | None) -> str | None:
-        if value is None or not value.strip() or value.strip().lower() in LOADED_MODEL_ALIASES:
+        if value is None or is_loaded_model_alias(value):
             return None
         return value.strip()
 

@@ -42,6 +42,7 @@ from lmstudio_provider.models import (
     ModelInfo,
     ModelKind,
     check_allowed,
+    is_loaded_model_alias,
     parse_models,
     resolve_model_name,
 )
@@ -287,9 +288,6 @@ class ClientCore:
             return None
         return models
 
-    def forget_models(self) -> None:
-        self._models = None
-
     def remember_models(self, models: Sequence[ModelInfo]) -> None:
         """Cache a model list fetched elsewhere as if this client had just fetched it."""
         self._models = (time.monotonic(), list(models))
@@ -317,7 +315,7 @@ class ClientCore:
     def resolve_flow(self, name: str | None, kind: ModelKind = "chat") -> Flow:
         """Resolve a model name against the server's list (cached briefly)."""
         allowed = self.settings.allowed_models
-        if name is None or not name.strip() or name.strip().lower() == "local-model":
+        if name is None or is_loaded_model_alias(name):
             name = self.settings.default_model
         if name is not None and allowed:
             name = check_allowed(name, allowed)  # enforced before anything is sent

@@ -23,6 +23,7 @@ __all__ = [
     "LOADED_MODEL_ALIASES",
     "ModelInfo",
     "ModelKind",
+    "is_loaded_model_alias",
     "parse_models",
     "resolve_model_name",
     "same_model",
@@ -88,6 +89,11 @@ class ModelInfo:
             "size_bytes": self.size_bytes,
             "instance_ids": list(self.instance_ids),
         }
+
+
+def is_loaded_model_alias(name: str) -> bool:
+    """Whether ``name`` means "whatever model LM Studio has loaded" (blank, local-model)."""
+    return name.strip().lower() in LOADED_MODEL_ALIASES
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -342,7 +348,7 @@ def resolve_model_name(
     """
     available = [m for m in models if _kind_matches(m, kind)]
     noun = "embedding model" if kind == "embeddings" else "model"
-    if name is None or name.strip().lower() in LOADED_MODEL_ALIASES:
+    if name is None or is_loaded_model_alias(name):
         chosen = _loaded_default(models, kind)
         if chosen is None:
             downloaded = _names(available)
