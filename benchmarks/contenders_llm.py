@@ -39,7 +39,7 @@ def prompt() -> str:
 @contextmanager
 def llm_pointed_at(base_url: str) -> Iterator[None]:
     """The plugin's LM Studio is ``base_url``; llm's user directory is a throwaway one."""
-    from lmstudio_provider.llm_plugin import registry
+    from lmstudio_provider.llm_plugin import _listing as registry
 
     names = ("LMSTUDIO_BASE_URL", "LLM_USER_PATH")
     saved = {name: os.environ.get(name) for name in names}

@@ -1,6 +1,6 @@
 """Drive ``LMStudioClient`` or ``AsyncLMStudioClient`` through one awaitable interface.
 
-Unit tests take the ``api`` or ``make_api`` fixture (tests/unit/conftest.py), which is
+Unit tests take the ``api`` or ``make_api`` fixture (tests/transport/unit/conftest.py), which is
 parametrized ``sync``/``async``, so every test runs against both clients.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lmstudio_provider.async_client import AsyncChatStream, AsyncLMStudioClient
-from lmstudio_provider.client import ChatStream, LMStudioClient
-from lmstudio_provider.core import HealthReport
-from lmstudio_provider.models import ModelInfo
-from lmstudio_provider.results import ChatChunk, ChatResult, EmbeddingResult
+from lmstudio_provider.transport._async_client import AsyncChatStream, AsyncLMStudioClient
+from lmstudio_provider.transport._core import HealthReport
+from lmstudio_provider.transport._models import ModelInfo
+from lmstudio_provider.transport._results import ChatChunk, ChatResponse, EmbeddingResult
+from lmstudio_provider.transport._sync_client import ChatStream, LMStudioClient
 
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "Hi"}]
 
@@ -50,7 +50,7 @@ class Api:
 
     async def chat(
         self, messages: Sequence[Mapping[str, Any]] = MESSAGES, **kwargs: Any
-    ) -> ChatResult:
+    ) -> ChatResponse:
         if self.sync is not None:
             return self.sync.chat(messages, **kwargs)
         assert self.aio is not None
@@ -67,7 +67,7 @@ class Api:
 
     async def stream(
         self, messages: Sequence[Mapping[str, Any]] = MESSAGES, **kwargs: Any
-    ) -> tuple[list[ChatChunk], ChatResult]:
+    ) -> tuple[list[ChatChunk], ChatResponse]:
         """Read a whole stream: its chunks and its result."""
         if self.sync is not None:
             with self.sync.stream_chat(messages, **kwargs) as stream:

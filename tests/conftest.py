@@ -16,7 +16,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 import pytest_socket  # noqa: E402
 
-pytest_plugins = ["respx.plugin", "realserver", "llm_fixtures"]
+pytest_plugins = ["respx.plugin", "realserver", "llm_fixtures", "fault_server", "cassette_support"]
 
 CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "lmstudio-captures"
 # Tiers that only talk to servers of their own on loopback, or to nothing at all.
@@ -56,8 +56,8 @@ def isolated_settings(
 @pytest.fixture(autouse=True)
 def no_network_in_offline_tiers(request: pytest.FixtureRequest) -> Iterator[None]:
     """Unit and cassette tests run with sockets disabled (Unix sockets stay, for asyncio)."""
-    tier = Path(str(request.node.fspath)).relative_to(Path(__file__).parent).parts[0]
-    if tier in NETWORK_FREE_TIERS:
+    folders = Path(str(request.node.fspath)).relative_to(Path(__file__).parent).parts[:-1]
+    if any(tier in folders for tier in NETWORK_FREE_TIERS):
         pytest_socket.disable_socket(allow_unix_socket=True)
         try:
             yield

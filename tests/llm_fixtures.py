@@ -5,7 +5,7 @@ list) and a fresh in-process model listing. The plugin lists models with
 ``http.client`` (see ``llm_plugin.registry``); ``listing_over_httpx2`` routes that
 one request through httpx2 instead, so that respx and vcrpy, which patch httpx2,
 answer it in the tiers that open no socket. The socket-level listing itself is
-tested against real loopback servers in ``tests/faults``. Test modules import the
+tested against real loopback servers in ``tests/llm_plugin/faults``. Test modules import the
 wire builders from here (``from llm_fixtures import completion, sse``).
 """
 
@@ -21,8 +21,8 @@ import pytest
 import respx
 from click.testing import CliRunner, Result
 
-from lmstudio_provider.error_mapping import RequestContext, error_from_transport
-from lmstudio_provider.llm_plugin import registry
+from lmstudio_provider.llm_plugin import _listing as registry
+from lmstudio_provider.transport._error_mapping import RequestContext, error_from_transport
 
 Invoke = Callable[..., Result]
 

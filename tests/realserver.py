@@ -22,13 +22,14 @@ from lmstudio_provider.standin import StandInError, start_standin
 
 TESTS = Path(__file__).parent
 # Tiers that talk to the real server, and the files of the standard suites that do.
-REAL_SERVER_DIRS = (TESTS / "integration",)
+REAL_SERVER_DIRS = ("integration", "standin")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = Path(str(item.fspath))
-        if any(path.is_relative_to(folder) for folder in REAL_SERVER_DIRS) or (
+        folders = path.relative_to(TESTS).parts[:-1] if path.is_relative_to(TESTS) else ()
+        if any(folder in folders for folder in REAL_SERVER_DIRS) or (
             path.name.endswith("_integration.py")
         ):
             item.add_marker(pytest.mark.integration)

@@ -1,7 +1,10 @@
 """LM Studio for the ``llm`` CLI and LangChain: one fast, typed transport over its server.
 
-The public names are imported lazily, so importing a submodule (as the ``llm``
-plugin does at start-up) costs only what that submodule needs.
+Three rooms: ``lmstudio_provider.transport`` (everything on the wire, sync and async),
+``lmstudio_provider.langchain`` and ``lmstudio_provider.llm_plugin`` (thin front ends);
+``lmstudio_provider.standin`` is the test server, apart from the runtime code. The
+transport's public names are re-exported here, lazily, so that importing a submodule
+(as the ``llm`` plugin does at start-up) costs only what that submodule needs.
 """
 
 from __future__ import annotations
@@ -16,31 +19,27 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from lmstudio_provider.async_client import (
+    from lmstudio_provider.transport import (
+        AmbiguousModelError as AmbiguousModelError,
         AsyncChatStream as AsyncChatStream,
         AsyncLMStudioClient as AsyncLMStudioClient,
-    )
-    from lmstudio_provider.client import (
-        ChatStream as ChatStream,
-        LMStudioClient as LMStudioClient,
-    )
-    from lmstudio_provider.config import (
-        HttpSettings as HttpSettings,
-        Settings as Settings,
-        load_settings as load_settings,
-    )
-    from lmstudio_provider.core import (
-        HealthReport as HealthReport,
-    )
-    from lmstudio_provider.errors import (
-        AmbiguousModelError as AmbiguousModelError,
         AuthenticationError as AuthenticationError,
         BadRequestError as BadRequestError,
+        ChatChunk as ChatChunk,
+        ChatParams as ChatParams,
+        ChatResponse as ChatResponse,
+        ChatStream as ChatStream,
         ConfigError as ConfigError,
         ContextLengthExceededError as ContextLengthExceededError,
+        EmbeddingResult as EmbeddingResult,
+        HealthReport as HealthReport,
+        HttpSettings as HttpSettings,
         InvalidParameterError as InvalidParameterError,
+        LMStudioClient as LMStudioClient,
         LMStudioError as LMStudioError,
         LMStudioTimeoutError as LMStudioTimeoutError,
+        Metrics as Metrics,
+        ModelInfo as ModelInfo,
         ModelLoadingError as ModelLoadingError,
         ModelMismatchError as ModelMismatchError,
         ModelNotAllowedError as ModelNotAllowedError,
@@ -49,60 +48,13 @@ if TYPE_CHECKING:
         ProtocolError as ProtocolError,
         ServerError as ServerError,
         ServerUnreachableError as ServerUnreachableError,
+        Settings as Settings,
         StreamInterruptedError as StreamInterruptedError,
-    )
-    from lmstudio_provider.models import (
-        ModelInfo as ModelInfo,
-    )
-    from lmstudio_provider.params import (
-        ChatParams as ChatParams,
-    )
-    from lmstudio_provider.results import (
-        ChatChunk as ChatChunk,
-        ChatResult as ChatResult,
-        EmbeddingResult as EmbeddingResult,
-        Metrics as Metrics,
         ToolCall as ToolCall,
         ToolCallDelta as ToolCallDelta,
         Usage as Usage,
+        load_settings as load_settings,
     )
-
-_EXPORTS = {
-    "AmbiguousModelError": "errors",
-    "AsyncChatStream": "async_client",
-    "AsyncLMStudioClient": "async_client",
-    "AuthenticationError": "errors",
-    "BadRequestError": "errors",
-    "ChatChunk": "results",
-    "ChatParams": "params",
-    "ChatResult": "results",
-    "ChatStream": "client",
-    "ConfigError": "errors",
-    "ContextLengthExceededError": "errors",
-    "EmbeddingResult": "results",
-    "HealthReport": "core",
-    "HttpSettings": "config",
-    "InvalidParameterError": "errors",
-    "LMStudioClient": "client",
-    "LMStudioError": "errors",
-    "LMStudioTimeoutError": "errors",
-    "Metrics": "results",
-    "ModelInfo": "models",
-    "ModelLoadingError": "errors",
-    "ModelMismatchError": "errors",
-    "ModelNotAllowedError": "errors",
-    "ModelNotFoundError": "errors",
-    "NoModelLoadedError": "errors",
-    "ProtocolError": "errors",
-    "ServerError": "errors",
-    "ServerUnreachableError": "errors",
-    "Settings": "config",
-    "StreamInterruptedError": "errors",
-    "ToolCall": "results",
-    "ToolCallDelta": "results",
-    "Usage": "results",
-    "load_settings": "config",
-}
 
 __all__ = [
     "AmbiguousModelError",
@@ -112,7 +64,7 @@ __all__ = [
     "BadRequestError",
     "ChatChunk",
     "ChatParams",
-    "ChatResult",
+    "ChatResponse",
     "ChatStream",
     "ConfigError",
     "ContextLengthExceededError",
@@ -144,10 +96,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    if name not in __all__:
         raise AttributeError(f"module 'lmstudio_provider' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"lmstudio_provider.{module}"), name)
+    value = getattr(importlib.import_module("lmstudio_provider.transport"), name)
     globals()[name] = value
     return value
 

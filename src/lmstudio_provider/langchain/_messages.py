@@ -29,7 +29,7 @@ from langchain_core.messages import (
     is_data_content_block,
 )
 
-from lmstudio_provider.parsing import new_tool_call_id
+from lmstudio_provider.transport import new_tool_call_id
 
 __all__ = ["to_lmstudio_messages"]
 

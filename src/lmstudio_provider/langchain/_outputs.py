@@ -17,7 +17,7 @@ from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call
 from langchain_core.output_parsers.openai_tools import parse_tool_call
 from langchain_core.outputs import ChatGenerationChunk
 
-from lmstudio_provider.results import ChatChunk, ChatResult, Usage
+from lmstudio_provider.transport import ChatChunk, ChatResponse, Usage
 
 __all__ = ["PROVIDER", "ai_message", "chunk_message", "last_chunk", "usage_metadata"]
 
@@ -38,7 +38,7 @@ def usage_metadata(usage: Usage) -> UsageMetadata:
     return metadata
 
 
-def response_metadata(result: ChatResult) -> dict[str, Any]:
+def response_metadata(result: ChatResponse) -> dict[str, Any]:
     """What LM Studio said about the answer, and what the transport measured."""
     metadata: dict[str, Any] = {
         "model_name": result.model,  # the model that really answered
@@ -57,7 +57,7 @@ def _reasoning_kwargs(reasoning: str) -> dict[str, Any]:
     return {"reasoning_content": reasoning} if reasoning else {}
 
 
-def ai_message(result: ChatResult) -> AIMessage:
+def ai_message(result: ChatResponse) -> AIMessage:
     """A whole answer as an ``AIMessage``."""
     calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
@@ -105,7 +105,7 @@ def chunk_message(chunk: ChatChunk, message_id: str | None) -> ChatGenerationChu
 
 
 def last_chunk(
-    result: ChatResult, message_id: str | None, *, stream_usage: bool
+    result: ChatResponse, message_id: str | None, *, stream_usage: bool
 ) -> ChatGenerationChunk:
     """The chunk that closes a stream: usage (once), finish reason and metadata."""
     usage = usage_metadata(result.usage) if stream_usage and result.usage else None

@@ -12,7 +12,7 @@ from typing import Any
 import annotated_types
 from pydantic import Field
 
-from lmstudio_provider.params import ChatParams
+from lmstudio_provider.transport import ChatParams
 
 __all__ = ["SAMPLING_PARAMETERS", "param_field"]
 

@@ -23,9 +23,8 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, LLMResult
 from langchain_core.runnables.config import RunnableConfig, ensure_config
 
-from lmstudio_provider.errors import LMStudioError
 from lmstudio_provider.langchain._outputs import ai_message
-from lmstudio_provider.results import ChatResult
+from lmstudio_provider.transport import ChatResponse, LMStudioError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -49,12 +48,12 @@ except ImportError:  # pragma: no cover - another langchain-core: core's stream 
 __all__ = ["LEAN_STREAMING", "AsyncChunkSource", "ChunkSource", "astream_lean", "stream_lean"]
 
 ChunkSource = Callable[
-    [list[BaseMessage], list[str] | None, str, list[ChatResult], dict[str, Any]],
+    [list[BaseMessage], list[str] | None, str, list[ChatResponse], dict[str, Any]],
     Iterator[ChatGenerationChunk],
 ]
 """(messages, stop, message id, result sink, call kwargs) -> chunks, the last one closing."""
 AsyncChunkSource = Callable[
-    [list[BaseMessage], list[str] | None, str, list[ChatResult], dict[str, Any]],
+    [list[BaseMessage], list[str] | None, str, list[ChatResponse], dict[str, Any]],
     AsyncIterator[ChatGenerationChunk],
 ]
 
@@ -119,7 +118,7 @@ def _error_response(error: BaseException, message_id: str) -> LLMResult:
 
 
 def _end_response(
-    results: list[ChatResult], message_id: str, last: ChatGenerationChunk | None
+    results: list[ChatResponse], message_id: str, last: ChatGenerationChunk | None
 ) -> LLMResult:
     message = ai_message(results[-1])
     message.id = message_id
@@ -151,7 +150,7 @@ def stream_lean(
     if model.rate_limiter:
         model.rate_limiter.acquire(blocking=True)
     message_id = f"{LC_ID_PREFIX}-{run_manager.run_id}"
-    results: list[ChatResult] = []
+    results: list[ChatResponse] = []
     chunk: ChatGenerationChunk | None = None
     try:
         messages = _normalize_messages(run.messages)
@@ -185,7 +184,7 @@ async def astream_lean(
     if model.rate_limiter:
         await model.rate_limiter.aacquire(blocking=True)
     message_id = f"{LC_ID_PREFIX}-{run_manager.run_id}"
-    results: list[ChatResult] = []
+    results: list[ChatResponse] = []
     chunk: ChatGenerationChunk | None = None
     try:
         messages = _normalize_messages(run.messages)

@@ -27,8 +27,7 @@ from pydantic import Field, field_validator, model_validator
 
 import lmstudio_provider
 from lmstudio_provider import __version__
-from lmstudio_provider.core import ChatOptions
-from lmstudio_provider.langchain._connection import LMStudioConnection
+from lmstudio_provider.langchain._clients import LMStudioConnection
 from lmstudio_provider.langchain._messages import to_lmstudio_messages
 from lmstudio_provider.langchain._outputs import (
     PROVIDER,
@@ -47,8 +46,7 @@ from lmstudio_provider.langchain._structured import (
     structured_output_plan,
     with_raw,
 )
-from lmstudio_provider.params import ReasoningEffort, validate_params
-from lmstudio_provider.results import ChatResult
+from lmstudio_provider.transport import ChatOptions, ChatResponse, ReasoningEffort, validate_params
 
 __all__ = ["ChatLMStudio"]
 
@@ -574,7 +572,7 @@ class ChatLMStudio(LMStudioConnection, BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None,
         message_id: str | None,
-        results: list[ChatResult],
+        results: list[ChatResponse],
         kwargs: dict[str, Any],
     ) -> Iterator[ChatGenerationChunk]:
         """The answer's chunks, then the closing one; the whole result goes to ``results``."""
@@ -594,7 +592,7 @@ class ChatLMStudio(LMStudioConnection, BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None,
         message_id: str | None,
-        results: list[ChatResult],
+        results: list[ChatResponse],
         kwargs: dict[str, Any],
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._request(messages, stop, kwargs)
@@ -729,7 +727,7 @@ class ChatLMStudio(LMStudioConnection, BaseChatModel):
         return llm | parser
 
 
-def _chat_result(result: ChatResult) -> LangChainResult:
+def _chat_result(result: ChatResponse) -> LangChainResult:
     generation = ChatGeneration(
         message=ai_message(result), generation_info={"finish_reason": result.finish_reason}
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from langchain_core.embeddings import Embeddings
 from pydantic import Field
 
-from lmstudio_provider.core import EMBED_BATCH_SIZE
-from lmstudio_provider.langchain._connection import LMStudioConnection
+from lmstudio_provider.langchain._clients import LMStudioConnection
+from lmstudio_provider.transport import EMBED_BATCH_SIZE
 
 __all__ = ["LMStudioEmbeddings"]
 

@@ -13,26 +13,26 @@ from typing import Any
 import click
 import llm
 
-from lmstudio_provider.log import logger
+from lmstudio_provider.transport import logger
 
 
 @llm.hookimpl
 def register_models(register: Callable[..., None]) -> None:
-    from lmstudio_provider.llm_plugin.registration import register_chat_models
+    from lmstudio_provider.llm_plugin._register import register_chat_models
 
     _guarded(register_chat_models, register)
 
 
 @llm.hookimpl
 def register_embedding_models(register: Callable[..., None]) -> None:
-    from lmstudio_provider.llm_plugin.registration import register_embedding_models
+    from lmstudio_provider.llm_plugin._register import register_embedding_models
 
     _guarded(register_embedding_models, register)
 
 
 @llm.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from lmstudio_provider.llm_plugin.commands import lmstudio
+    from lmstudio_provider.llm_plugin._commands import lmstudio
 
     cli.add_command(lmstudio)
 

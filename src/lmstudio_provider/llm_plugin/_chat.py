@@ -1,0 +1,170 @@
+"""LM Studio's models as llm models: chat (sync and async) and embeddings.
+
+A model registered from LM Studio's list knows its id and capabilities. The
+``lmstudio/default`` model (alias ``lmstudio``) has no id: it is resolved when a
+prompt runs, so it follows the configured ``default_model`` or what is loaded. A
+name LM Studio did not list (or did not list yet) is kept as asked and resolved the
+same way, so its errors come from LM Studio rather than "Unknown model".
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Iterable, Iterator
+
+import llm
+from llm.models import EmbeddingModel
+from llm.parts import StreamEvent
+
+from lmstudio_provider.llm_plugin._conversation import IMAGE_TYPES
+from lmstudio_provider.llm_plugin._error_messages import model_errors
+from lmstudio_provider.llm_plugin._events import ToolCallIds, record_result, result_events
+from lmstudio_provider.llm_plugin._listing import Listing
+from lmstudio_provider.llm_plugin._options import LMStudioOptions
+from lmstudio_provider.llm_plugin._prompt import ChatRequest, chat_request
+from lmstudio_provider.llm_plugin._settings import KEY_ALIAS, KEY_ENV_VAR, api_key
+from lmstudio_provider.transport import ModelInfo
+
+__all__ = ["PREFIX", "AsyncLMStudioChat", "LMStudioChat", "LMStudioEmbedding"]
+
+PREFIX = "lmstudio/"
+
+
+class _OptionalKey:
+    """An API key is used when there is one; LM Studio needs none unless told to."""
+
+    needs_key: str | None = KEY_ALIAS
+    key_env_var: str | None = KEY_ENV_VAR
+    listing: Listing
+
+    def get_key(self, explicit_key: str | None = None) -> str | None:
+        return api_key(self.listing.connection.settings, explicit_key)
+
+
+class _LMStudioChat(_OptionalKey):
+    """What the sync and async chat models share: identity, capabilities, requests."""
+
+    model_id: str
+    can_stream = True
+    supports_schema = True
+    attachment_types: set[str] | frozenset[str] = frozenset()
+    Options = LMStudioOptions
+
+    def __init__(self, model_id: str, lmstudio_id: str | None, listing: Listing) -> None:
+        """``lmstudio_id``: an id LM Studio listed, a name to resolve, or None (the default)."""
+        self.model_id = model_id
+        self.lmstudio_id = lmstudio_id
+        self.listing = listing
+        info = self.listed_info()
+        # Unknown capabilities (an OpenAI-style list, or no list): let LM Studio decide.
+        self.supports_tools = info is None or not listing.reports_tools or info.supports_tools
+        vision = info is None or not listing.reports_types or info.supports_vision
+        self.attachment_types = set(IMAGE_TYPES) if vision else set()
+
+    def listed_info(self) -> ModelInfo | None:
+        return next((m for m in self.listing.models if m.id == self.lmstudio_id), None)
+
+    def __str__(self) -> str:
+        kind = " (async)" if isinstance(self, llm.AsyncModel | llm.AsyncKeyModel) else ""
+        return f"LM Studio{kind}: {self.model_id}"
+
+    def _prepare(self, prompt: llm.Prompt) -> ChatRequest:
+        self.listing.raise_if_down()
+        return chat_request(prompt)
+
+
+class LMStudioChat(_LMStudioChat, llm.KeyModel):
+    """A chat model served by LM Studio."""
+
+    def execute(
+        self,
+        prompt: llm.Prompt,
+        stream: bool,
+        response: llm.Response,
+        conversation: llm.Conversation | None,
+        key: str | None,
+    ) -> Iterator[StreamEvent]:
+        with model_errors():
+            request = self._prepare(prompt)
+            client = self.listing.connection.client(key, self.listing.fresh_models)
+            info = client.resolve_model(self.lmstudio_id)
+            request.check_images(info, vision_known=self.listing.reports_types)
+            if not stream:
+                result = client.chat(request.messages, model=info.id, **request.options)
+                yield from result_events(result)
+            else:
+                ids = ToolCallIds()
+                with client.stream_chat(
+                    request.messages, model=info.id, **request.options
+                ) as chunks:
+                    for chunk in chunks:
+                        # The common chunk, one piece of text, skips the general path.
+                        if chunk.tool_calls is None and not chunk.reasoning:
+                            if chunk.text:
+                                yield StreamEvent("text", chunk.text)
+                        else:
+                            yield from ids.chunk_events(chunk)
+                result = chunks.result
+            record_result(response, result)
+
+
+class AsyncLMStudioChat(_LMStudioChat, llm.AsyncKeyModel):
+    """The async twin of ``LMStudioChat``."""
+
+    async def execute(
+        self,
+        prompt: llm.Prompt,
+        stream: bool,
+        response: llm.AsyncResponse,
+        conversation: llm.AsyncConversation | None,
+        key: str | None,
+    ) -> AsyncGenerator[StreamEvent, None]:
+        with model_errors():
+            request = self._prepare(prompt)
+            async with self.listing.connection.async_client(
+                key, self.listing.fresh_models
+            ) as client:
+                info = await client.resolve_model(self.lmstudio_id)
+                request.check_images(info, vision_known=self.listing.reports_types)
+                if not stream:
+                    result = await client.chat(request.messages, model=info.id, **request.options)
+                    for event in result_events(result):
+                        yield event
+                else:
+                    ids = ToolCallIds()
+                    async with client.stream_chat(
+                        request.messages, model=info.id, **request.options
+                    ) as chunks:
+                        async for chunk in chunks:
+                            if chunk.tool_calls is None and not chunk.reasoning:
+                                if chunk.text:
+                                    yield StreamEvent("text", chunk.text)
+                            else:
+                                for event in ids.chunk_events(chunk):
+                                    yield event
+                    result = chunks.result
+            record_result(response, result)
+
+
+class LMStudioEmbedding(_OptionalKey, EmbeddingModel):
+    """An embedding model served by LM Studio; ``embed-multi`` sends batches."""
+
+    batch_size = 64
+
+    def __init__(self, model_id: str, lmstudio_id: str, listing: Listing) -> None:
+        self.model_id = model_id
+        self.lmstudio_id = lmstudio_id
+        self.listing = listing
+
+    def __str__(self) -> str:
+        return f"LM Studio: {self.model_id}"
+
+    def embed_batch(
+        self, items: Iterable[str | bytes], *, key: str | None = None
+    ) -> Iterator[list[float]]:
+        texts = [item if isinstance(item, str) else item.decode("utf-8") for item in items]
+        with model_errors():
+            listing = self.listing
+            listing.raise_if_down()
+            client = listing.connection.client(key, listing.fresh_models)
+            result = client.embed(texts, model=self.lmstudio_id, batch_size=self.batch_size)
+        return iter(result.vectors)

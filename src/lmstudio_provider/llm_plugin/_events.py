@@ -1,0 +1,100 @@
+"""The transport's chunks and results as llm ``StreamEvent``s, and what llm records.
+
+Reasoning arrives as ``reasoning`` events (llm shows it dimmed on stderr, and ``-R``
+hides it), tool calls as ``tool_call_name``/``tool_call_args`` events keyed by the
+call's id, text as ``text`` events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import llm
+from llm.parts import StreamEvent
+
+from lmstudio_provider.transport import ChatChunk, ChatResponse, ToolCall
+
+__all__ = ["ToolCallIds", "record_result", "result_events", "result_json"]
+
+
+class ToolCallIds:
+    """Streamed tool-call fragments name their call by index; llm groups them by id.
+
+    Some servers repeat the function's name on every fragment (llama.cpp) and llm joins
+    the name events of a call: only the first name of each call is passed on.
+    """
+
+    __slots__ = ("_ids", "_named")
+
+    def __init__(self) -> None:
+        self._ids: dict[int, str | None] = {}
+        self._named: set[int] = set()
+
+    def chunk_events(self, chunk: ChatChunk) -> Iterator[StreamEvent]:
+        """Every event in a chunk, in the order a reader expects: thinking, calls, text."""
+        if chunk.reasoning:
+            yield StreamEvent("reasoning", chunk.reasoning)
+        for delta in chunk.tool_calls or ():
+            # The transport gives each call an id on its first fragment (made up if LM
+            # Studio sent none); later fragments may carry none.
+            call_id = self._ids.setdefault(delta.index, delta.id)
+            if delta.name and delta.index not in self._named:
+                self._named.add(delta.index)
+                yield StreamEvent("tool_call_name", delta.name, tool_call_id=call_id)
+            if delta.arguments:
+                yield StreamEvent("tool_call_args", delta.arguments, tool_call_id=call_id)
+        if chunk.text:
+            yield StreamEvent("text", chunk.text)
+
+
+def result_events(result: ChatResponse) -> Iterator[StreamEvent]:
+    """The events of a whole (not streamed) answer."""
+    if result.reasoning:
+        yield StreamEvent("reasoning", result.reasoning)
+    for call in result.tool_calls:
+        yield StreamEvent("tool_call_name", call.name, tool_call_id=call.id)
+        if call.arguments:
+            yield StreamEvent("tool_call_args", call.arguments, tool_call_id=call.id)
+    if result.text:
+        yield StreamEvent("text", result.text)
+
+
+def _arguments(call: ToolCall) -> dict[str, Any]:
+    try:
+        return call.parsed_arguments()
+    except ValueError:
+        return {"_raw": call.arguments}  # as llm itself keeps arguments that are not JSON
+
+
+def result_json(result: ChatResponse) -> dict[str, Any]:
+    """What ``llm logs`` keeps of LM Studio's answer: ids, finish, usage, stats, metrics.
+
+    The text, reasoning and tool calls are logged by llm itself.
+    """
+    data = result.as_dict()
+    for key in ("text", "reasoning", "tool_calls"):
+        data.pop(key)
+    return data
+
+
+def record_result(response: llm.Response | llm.AsyncResponse, result: ChatResponse) -> None:
+    """Tool calls, usage, the model that answered and LM Studio's stats, on the response."""
+    for call in result.tool_calls:
+        response.add_tool_call(llm.ToolCall(call.name, _arguments(call), tool_call_id=call.id))
+    usage = result.usage
+    if usage is not None:
+        details = {
+            name: value
+            for name, value in (
+                ("reasoning_tokens", usage.reasoning_tokens),
+                ("cached_tokens", usage.cached_tokens),
+            )
+            if value
+        }
+        response.set_usage(
+            input=usage.prompt_tokens, output=usage.completion_tokens, details=details or None
+        )
+    if result.model:
+        response.set_resolved_model(result.model)
+    response.response_json = result_json(result)

@@ -1,0 +1,128 @@
+"""What the plugin registers with llm: LM Studio's models, the default model, asked names.
+
+* every LLM LM Studio lists, as ``lmstudio/<id>`` (a sync and an async model);
+* ``lmstudio/default``, alias ``lmstudio``: the configured ``default_model``, else the
+  loaded model, resolved when a prompt runs;
+* every ``lmstudio/<name>`` the command line asks for that is no listed id: an alias of
+  the one model it names part of (``-m lmstudio/qwen``), or, when it names none (or
+  LM Studio could not be asked), a model of that name resolved when the prompt runs,
+  so that the user hears LM Studio's answer ("no such model; available: ...", "not
+  running; start it with ...") rather than llm's "Unknown model".
+
+llm looks models up by exact name only; the names a command asks for are read from
+its click parameters (and llm's default model), the one place they can be seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import click
+import llm
+
+from lmstudio_provider.llm_plugin._chat import (
+    PREFIX,
+    AsyncLMStudioChat,
+    LMStudioChat,
+    LMStudioEmbedding,
+)
+from lmstudio_provider.llm_plugin._listing import Listing, current_listing
+from lmstudio_provider.transport import LMStudioError, ModelInfo, resolve_model_name
+
+__all__ = ["DEFAULT_ALIAS", "DEFAULT_MODEL_ID", "register_chat_models", "register_embedding_models"]
+
+DEFAULT_MODEL_ID = "lmstudio/default"
+DEFAULT_ALIAS = "lmstudio"
+
+
+def requested_names() -> list[str]:
+    """``lmstudio/...`` names this command asks for: ``-m``, ``LLM_MODEL``, llm's defaults."""
+    values: list[Any] = [
+        llm.get_default_model(),  # type: ignore[no-untyped-call]
+        llm.get_default_embedding_model(),  # type: ignore[no-untyped-call]
+    ]
+    context = click.get_current_context(silent=True)
+    while context is not None:
+        values.extend(value for name, value in context.params.items() if "model" in name)
+        context = context.parent
+    names: list[str] = []
+    for value in values:
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, str) and item.startswith(PREFIX) and item not in names:
+                names.append(item)
+    return names
+
+
+def _match(name: str, models: Sequence[ModelInfo]) -> ModelInfo | None:
+    """The one model ``name`` names (exact id, instance id or unique part), if any."""
+    try:
+        return resolve_model_name(
+            name, models, kind="embeddings" if _all_embeddings(models) else "chat"
+        )
+    except LMStudioError:
+        return None
+
+
+def _all_embeddings(models: Sequence[ModelInfo]) -> bool:
+    return bool(models) and all(model.is_embedding for model in models)
+
+
+def _allowed(listing: Listing, models: Iterator[ModelInfo]) -> list[ModelInfo]:
+    """Only the models ``allowed_models`` permits, when it is set."""
+    settings = listing.connection.settings
+    allowed = {name.lower() for name in (settings.allowed_models or [])} if settings else set()
+    return [model for model in models if not allowed or model.id.lower() in allowed]
+
+
+def _names_to_register(
+    listing: Listing, own: Sequence[ModelInfo], others: Sequence[ModelInfo]
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Aliases of listed models, and names to keep as asked, for what the command asks."""
+    aliases: dict[str, list[str]] = {model.id: [] for model in own}
+    kept: list[str] = []
+    listed = {PREFIX + model.id for model in own}
+    for name in requested_names():
+        part = name.removeprefix(PREFIX)
+        if not part or name in listed or name == DEFAULT_MODEL_ID:
+            continue
+        match = _match(part, own)
+        if match is not None:
+            aliases[match.id].append(name)
+        elif _match(part, others) is None:
+            kept.append(name)  # a model of the other kind is not this kind's business
+    return aliases, kept
+
+
+def register_chat_models(register: Callable[..., None]) -> None:
+    listing = current_listing()
+    chat = _allowed(listing, (m for m in listing.models if not m.is_embedding))
+    embeddings = [m for m in listing.models if m.is_embedding]
+    register(
+        LMStudioChat(DEFAULT_MODEL_ID, None, listing),
+        AsyncLMStudioChat(DEFAULT_MODEL_ID, None, listing),
+        aliases=[DEFAULT_ALIAS],
+    )
+    aliases, kept = _names_to_register(listing, chat, embeddings)
+    for model in chat:
+        model_id = PREFIX + model.id
+        register(
+            LMStudioChat(model_id, model.id, listing),
+            AsyncLMStudioChat(model_id, model.id, listing),
+            aliases=aliases[model.id],
+        )
+    for name in kept:
+        part = name.removeprefix(PREFIX)
+        register(LMStudioChat(name, part, listing), AsyncLMStudioChat(name, part, listing))
+
+
+def register_embedding_models(register: Callable[..., None]) -> None:
+    listing = current_listing()
+    embeddings = _allowed(listing, (m for m in listing.models if m.is_embedding))
+    # Chat models whose kind LM Studio reported (an OpenAI-style list cannot tell).
+    chat = [m for m in listing.models if not m.is_embedding and m.type != "unknown"]
+    aliases, kept = _names_to_register(listing, embeddings, chat)
+    for model in embeddings:
+        register(LMStudioEmbedding(PREFIX + model.id, model.id, listing), aliases=aliases[model.id])
+    for name in kept:
+        register(LMStudioEmbedding(name, name.removeprefix(PREFIX), listing))

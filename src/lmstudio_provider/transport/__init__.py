@@ -1,0 +1,202 @@
+"""The transport: everything on the wire to LM Studio's server, sync and async.
+
+This package's names are its public surface (the front ends import nothing else).
+They are imported lazily, so importing a submodule (as the ``llm`` plugin does at
+start-up) costs only what that submodule needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lmstudio_provider.transport._async_client import (
+        AsyncChatStream as AsyncChatStream,
+        AsyncLMStudioClient as AsyncLMStudioClient,
+    )
+    from lmstudio_provider.transport._config import (
+        HttpSettings as HttpSettings,
+        SettingOrigin as SettingOrigin,
+        Settings as Settings,
+        config_path_from_env as config_path_from_env,
+        load_settings as load_settings,
+        looks_secret as looks_secret,
+        read_yaml_section as read_yaml_section,
+        setting_origins as setting_origins,
+        settings_from_kwargs as settings_from_kwargs,
+    )
+    from lmstudio_provider.transport._core import (
+        EMBED_BATCH_SIZE as EMBED_BATCH_SIZE,
+        ChatOptions as ChatOptions,
+        HealthReport as HealthReport,
+        SamplingOptions as SamplingOptions,
+    )
+    from lmstudio_provider.transport._errors import (
+        START_SERVER_HINT as START_SERVER_HINT,
+        AmbiguousModelError as AmbiguousModelError,
+        AuthenticationError as AuthenticationError,
+        BadRequestError as BadRequestError,
+        ConfigError as ConfigError,
+        ContextLengthExceededError as ContextLengthExceededError,
+        InvalidParameterError as InvalidParameterError,
+        LMStudioError as LMStudioError,
+        LMStudioTimeoutError as LMStudioTimeoutError,
+        ModelLoadingError as ModelLoadingError,
+        ModelMismatchError as ModelMismatchError,
+        ModelNotAllowedError as ModelNotAllowedError,
+        ModelNotFoundError as ModelNotFoundError,
+        NoModelLoadedError as NoModelLoadedError,
+        ProtocolError as ProtocolError,
+        ServerError as ServerError,
+        ServerUnreachableError as ServerUnreachableError,
+        StreamInterruptedError as StreamInterruptedError,
+    )
+    from lmstudio_provider.transport._log import (
+        logger as logger,
+    )
+    from lmstudio_provider.transport._models import (
+        ModelInfo as ModelInfo,
+        ModelKind as ModelKind,
+        resolve_model_name as resolve_model_name,
+    )
+    from lmstudio_provider.transport._params import (
+        ChatParams as ChatParams,
+        ReasoningEffort as ReasoningEffort,
+        validate_params as validate_params,
+    )
+    from lmstudio_provider.transport._parsing import (
+        new_tool_call_id as new_tool_call_id,
+    )
+    from lmstudio_provider.transport._results import (
+        ChatChunk as ChatChunk,
+        ChatResponse as ChatResponse,
+        EmbeddingResult as EmbeddingResult,
+        Metrics as Metrics,
+        ToolCall as ToolCall,
+        ToolCallDelta as ToolCallDelta,
+        Usage as Usage,
+    )
+    from lmstudio_provider.transport._sync_client import (
+        ChatStream as ChatStream,
+        LMStudioClient as LMStudioClient,
+    )
+
+_EXPORTS = {
+    "AmbiguousModelError": "_errors",
+    "AsyncChatStream": "_async_client",
+    "AsyncLMStudioClient": "_async_client",
+    "AuthenticationError": "_errors",
+    "BadRequestError": "_errors",
+    "ChatChunk": "_results",
+    "ChatOptions": "_core",
+    "ChatParams": "_params",
+    "ChatResponse": "_results",
+    "ChatStream": "_sync_client",
+    "config_path_from_env": "_config",
+    "ConfigError": "_errors",
+    "ContextLengthExceededError": "_errors",
+    "EMBED_BATCH_SIZE": "_core",
+    "EmbeddingResult": "_results",
+    "HealthReport": "_core",
+    "HttpSettings": "_config",
+    "InvalidParameterError": "_errors",
+    "LMStudioClient": "_sync_client",
+    "LMStudioError": "_errors",
+    "LMStudioTimeoutError": "_errors",
+    "load_settings": "_config",
+    "logger": "_log",
+    "looks_secret": "_config",
+    "Metrics": "_results",
+    "ModelInfo": "_models",
+    "ModelKind": "_models",
+    "ModelLoadingError": "_errors",
+    "ModelMismatchError": "_errors",
+    "ModelNotAllowedError": "_errors",
+    "ModelNotFoundError": "_errors",
+    "new_tool_call_id": "_parsing",
+    "NoModelLoadedError": "_errors",
+    "ProtocolError": "_errors",
+    "read_yaml_section": "_config",
+    "ReasoningEffort": "_params",
+    "resolve_model_name": "_models",
+    "SamplingOptions": "_core",
+    "ServerError": "_errors",
+    "ServerUnreachableError": "_errors",
+    "setting_origins": "_config",
+    "SettingOrigin": "_config",
+    "Settings": "_config",
+    "settings_from_kwargs": "_config",
+    "START_SERVER_HINT": "_errors",
+    "StreamInterruptedError": "_errors",
+    "ToolCall": "_results",
+    "ToolCallDelta": "_results",
+    "Usage": "_results",
+    "validate_params": "_params",
+}
+
+__all__ = [
+    "EMBED_BATCH_SIZE",
+    "START_SERVER_HINT",
+    "AmbiguousModelError",
+    "AsyncChatStream",
+    "AsyncLMStudioClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatChunk",
+    "ChatOptions",
+    "ChatParams",
+    "ChatResponse",
+    "ChatStream",
+    "ConfigError",
+    "ContextLengthExceededError",
+    "EmbeddingResult",
+    "HealthReport",
+    "HttpSettings",
+    "InvalidParameterError",
+    "LMStudioClient",
+    "LMStudioError",
+    "LMStudioTimeoutError",
+    "Metrics",
+    "ModelInfo",
+    "ModelKind",
+    "ModelLoadingError",
+    "ModelMismatchError",
+    "ModelNotAllowedError",
+    "ModelNotFoundError",
+    "NoModelLoadedError",
+    "ProtocolError",
+    "ReasoningEffort",
+    "SamplingOptions",
+    "ServerError",
+    "ServerUnreachableError",
+    "SettingOrigin",
+    "Settings",
+    "StreamInterruptedError",
+    "ToolCall",
+    "ToolCallDelta",
+    "Usage",
+    "config_path_from_env",
+    "load_settings",
+    "logger",
+    "looks_secret",
+    "new_tool_call_id",
+    "read_yaml_section",
+    "resolve_model_name",
+    "setting_origins",
+    "settings_from_kwargs",
+    "validate_params",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lmstudio_provider.transport' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"lmstudio_provider.transport.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,269 @@
+"""``AsyncLMStudioClient``: the asyncio transport (one pooled ``httpx2.AsyncClient``).
+
+It drives the same flows as ``LMStudioClient``; only the I/O is awaited.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self, Unpack
+
+import httpx2
+import tenacity
+
+from lmstudio_provider.transport._config import Settings
+from lmstudio_provider.transport._core import (
+    EMBED_BATCH_SIZE,
+    STREAM_HEADERS,
+    Call,
+    ChatOptions,
+    ClientBase,
+    ClientCore,
+    Flow,
+    HealthReport,
+    PreparedChat,
+    Reply,
+    StreamResult,
+)
+from lmstudio_provider.transport._error_mapping import (
+    RETRYABLE_STATUSES,
+    error_from_reply,
+    error_from_transport,
+)
+from lmstudio_provider.transport._errors import LMStudioError
+from lmstudio_provider.transport._models import ModelInfo, ModelKind
+from lmstudio_provider.transport._results import ChatChunk, ChatResponse, EmbeddingResult
+
+__all__ = ["AsyncChatStream", "AsyncLMStudioClient"]
+
+
+class AsyncChatStream(StreamResult):
+    """A streamed answer: ``async for`` it for ``ChatChunk``s, then read ``result``.
+
+    Nothing is sent until iteration starts. Use ``async with`` (or ``aclose()``)
+    to release the connection when you stop early.
+    """
+
+    def __init__(self, open_chunks: Callable[[AsyncChatStream], AsyncIterator[ChatChunk]]) -> None:
+        self._open_chunks = open_chunks
+        self._chunks: AsyncIterator[ChatChunk] | None = None
+
+    def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        if self._chunks is None:
+            self._chunks = self._open_chunks(self)
+        return self._chunks
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection."""
+        if self._chunks is not None and hasattr(self._chunks, "aclose"):
+            await self._chunks.aclose()
+
+
+class AsyncLMStudioClient(ClientBase):
+    """Asynchronous client for LM Studio's server; the twin of ``LMStudioClient``.
+
+    Args:
+        settings: complete settings; when omitted they come from ``kwargs``, the
+            environment, the YAML file and the defaults, in that order.
+        http_client: an ``httpx2.AsyncClient`` to use instead of creating one (it is
+            not closed by ``aclose()``).
+        **kwargs: any setting, as for ``LMStudioClient``.
+
+    Example:
+        .. code-block:: python
+
+            async with AsyncLMStudioClient() as client:
+                async with client.stream_chat([{"role": "user", "content": "Hi"}]) as s:
+                    async for chunk in s:
+                        print(chunk.text, end="")
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        http_client: httpx2.AsyncClient | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(settings, kwargs)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx2.AsyncClient(**self._core.http_client_options())
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    # -- I/O ------------------------------------------------------------------
+
+    async def _send_once(self, call: Call) -> tuple[int, bytes]:
+        self._core.log_call(call)
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(call.method, call.path, json=call.body)
+        except httpx2.HTTPError as error:
+            raise error_from_transport(error, self._core.context(call)) from error
+        self._core.log_reply(call, response.status_code, started)
+        if response.status_code in RETRYABLE_STATUSES:
+            raise error_from_reply(response.status_code, response.content, self._core.context(call))
+        return response.status_code, response.content
+
+    async def _send(self, call: Call) -> Reply:
+        in_flight = self._core.begin()
+        try:
+            async for attempt in tenacity.AsyncRetrying(**self._core.retry_options(call)):
+                with attempt:
+                    status, body = await self._send_once(call)
+                    retries = attempt.retry_state.attempt_number - 1
+                    return Reply(status, body, retries, in_flight)
+        finally:
+            self._core.end()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _run(self, flow: Flow) -> Any:
+        """Drive a flow: send each call it yields, throw transport errors into it."""
+        try:
+            call = next(flow)
+            while True:
+                try:
+                    reply = await self._send(call)
+                except LMStudioError as error:
+                    call = flow.throw(error)
+                else:
+                    call = flow.send(reply)
+        except StopIteration as stop:
+            return stop.value
+
+    # -- API ------------------------------------------------------------------
+
+    async def list_models(self, *, refresh: bool = False) -> list[ModelInfo]:
+        """Every model the server offers (downloaded and loaded), cached briefly."""
+        models: list[ModelInfo] = await self._run(self._core.list_models_flow(refresh=refresh))
+        return models
+
+    async def resolve_model(
+        self, name: str | None = None, *, kind: ModelKind = "chat"
+    ) -> ModelInfo:
+        """The model ``name`` stands for: exact id, unique substring, or the loaded one."""
+        info: ModelInfo = await self._run(self._core.resolve_flow(name, kind))
+        return info
+
+    async def chat(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        model: str | None = None,
+        **options: Unpack[ChatOptions],
+    ) -> ChatResponse:
+        """Send a chat and wait for the whole answer.
+
+        Raises:
+            LMStudioError: a typed subclass saying what failed and what to do.
+        """
+        prepared = ClientCore.prepare_chat(messages, model, options)
+        result: ChatResponse = await self._run(self._core.chat_flow(prepared))
+        return result
+
+    def stream_chat(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        model: str | None = None,
+        **options: Unpack[ChatOptions],
+    ) -> AsyncChatStream:
+        """Send a chat and stream the answer; parameters are checked right away."""
+        prepared = ClientCore.prepare_chat(messages, model, options)
+        # A weak reference: the generator must not keep its AsyncChatStream alive (a cycle would
+        # delay closing the connection, when the loop over an unnamed stream ends early,
+        # until the garbage collector runs).
+        return AsyncChatStream(lambda stream: self._stream_chunks(prepared, weakref.ref(stream)))
+
+    async def _open_stream(self, call: Call) -> tuple[httpx2.Response, int, int]:
+        """Open the stream, retrying until the status line; returns (response, retries, n)."""
+        in_flight = self._core.begin()
+        try:
+            async for attempt in tenacity.AsyncRetrying(**self._core.retry_options(call)):
+                with attempt:
+                    self._core.log_call(call)
+                    started = time.perf_counter()
+                    request = self._http.build_request(
+                        call.method, call.path, json=call.body, headers=STREAM_HEADERS
+                    )
+                    try:
+                        response = await self._http.send(request, stream=True)
+                    except httpx2.HTTPError as error:
+                        raise error_from_transport(error, self._core.context(call)) from error
+                    self._core.log_reply(call, response.status_code, started)
+                    # LM Studio may answer a stream with a JSON error and status 200.
+                    content_type = response.headers.get("content-type", "")
+                    if response.status_code != 200 or content_type.startswith("application/json"):
+                        try:
+                            body = await response.aread()
+                        finally:
+                            await response.aclose()
+                        raise error_from_reply(response.status_code, body, self._core.context(call))
+                    return response, attempt.retry_state.attempt_number - 1, in_flight
+        except BaseException:
+            self._core.end()
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _stream_chunks(
+        self, prepared: PreparedChat, stream: weakref.ref[AsyncChatStream]
+    ) -> AsyncIterator[ChatChunk]:
+        started_at = time.perf_counter()
+        call: Call = await self._run(self._core.chat_call_flow(prepared, stream=True))
+        response, retries, in_flight = await self._open_stream(call)
+        state = self._core.stream_state(call, retries, in_flight, started_at)
+        try:
+            try:
+                async for data in response.aiter_raw():
+                    for chunk in state.feed(data):
+                        yield chunk
+            except httpx2.HTTPError as error:
+                raise error_from_transport(
+                    error, self._core.context(call), partial=state.result()
+                ) from error
+            for chunk in state.close():
+                yield chunk
+            owner = stream()
+            if owner is not None:
+                owner._set_result(state.result())
+        finally:
+            await response.aclose()
+            self._core.end()
+
+    async def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        model: str | None = None,
+        batch_size: int = EMBED_BATCH_SIZE,
+    ) -> EmbeddingResult:
+        """Embed ``texts`` (batched); vectors come back in input order."""
+        result: EmbeddingResult = await self._run(self._core.embed_flow(texts, model, batch_size))
+        return result
+
+    async def health(self) -> HealthReport:
+        """Whether the server answers, what it is, what is loaded; never raises."""
+        report: HealthReport = await self._run(self._core.health_flow())
+        return report

@@ -1,0 +1,403 @@
+"""Configuration shared by the transport, the LangChain chat model and the ``llm`` plugin.
+
+Precedence: explicit arguments > environment > YAML file > defaults, all read by
+pydantic-settings. The YAML file is ``$LMSTUDIO_CONFIG`` or, when that is unset,
+``config.yaml`` in the user's config directory (``~/.config/lmstudio-provider/`` on
+Linux); its settings live under an ``inference:`` block.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import platformdirs
+import yaml
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from lmstudio_provider.transport._errors import ConfigError
+from lmstudio_provider.transport._models import is_loaded_model_alias
+from lmstudio_provider.transport._params import ChatParams, describe_validation_error
+
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "DEFAULT_BASE_URL",
+    "HttpSettings",
+    "SettingOrigin",
+    "Settings",
+    "default_config_path",
+    "load_settings",
+    "setting_origins",
+    "settings_from_kwargs",
+]
+
+DEFAULT_BASE_URL = "http://localhost:1234"
+CONFIG_ENV_VAR = "LMSTUDIO_CONFIG"
+ENV_PREFIXES = ("LMSTUDIO_", "INFERENCE_INFERENCE_")
+YAML_SECTION = "inference"
+API_KEY_ALIASES = ("LMSTUDIO_API_KEY", "LM_API_TOKEN")
+
+
+def default_config_path() -> Path:
+    """The YAML file read when ``LMSTUDIO_CONFIG`` is unset (a missing one is fine)."""
+    return platformdirs.user_config_path("lmstudio-provider") / "config.yaml"
+
+
+class HttpSettings(BaseModel):
+    """Timeouts and connection pooling of the HTTP client."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeout_secs: float = Field(
+        60, gt=0, description="Read/write timeout: longest wait for the next bytes."
+    )
+    connect_timeout_secs: float = Field(10, gt=0, description="Longest wait to connect.")
+    keep_alive_secs: float = Field(30, ge=0, description="How long idle connections are kept.")
+    max_idle_connections: int = Field(10, ge=0, description="Idle connections kept in the pool.")
+
+
+class Settings(BaseSettings):
+    """Effective configuration of lmstudio-provider.
+
+    Construct it with keyword arguments for explicit values; everything else
+    comes from the environment, then the YAML file, then the defaults. Prefer
+    ``load_settings``, which turns invalid input into one ``ConfigError`` naming
+    where each bad value came from.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="LMSTUDIO_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    provider: Literal["lmstudio"] | None = Field(
+        None, description="Must be `lmstudio` when set (shared inference configs)."
+    )
+    base_url: str = Field(DEFAULT_BASE_URL, description="Where LM Studio's server listens.")
+    api_key: SecretStr | None = Field(
+        None,
+        # Not a bare "api_key" alias: the environment would then read any API_KEY variable.
+        validation_alias=AliasChoices(*API_KEY_ALIASES),
+        description="API token, when the server requires authentication.",
+    )
+    default_model: str | None = Field(
+        None, description="Model used when none is named (unset: the loaded model)."
+    )
+    allowed_models: Annotated[list[str] | None, NoDecode] = Field(
+        None, description="Only these models may be used (unset: all)."
+    )
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    max_retries: int = Field(2, ge=0, le=20, description="Retries of failed connections/5xx.")
+    defaults: dict[str, Any] = Field(
+        default_factory=dict, description="Request parameters applied unless overridden."
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _normalise_base_url(cls, value: str) -> str:
+        url = value.strip().rstrip("/")
+        if url.endswith("/v1"):
+            url = url[: -len("/v1")].rstrip("/")
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme.lower() not in ("http", "https") or not rest:
+            raise ValueError("expected an http:// or https:// URL, like http://localhost:1234")
+        return url
+
+    @field_validator("default_model")
+    @classmethod
+    def _loaded_model_alias(cls, value: str | None) -> str | None:
+        if value is None or is_loaded_model_alias(value):
+            return None
+        return value.strip()
+
+    @field_validator("allowed_models", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                try:
+                    return json.loads(value)  # a JSON list is fine too
+                except ValueError:
+                    pass
+            return [item.strip() for item in value.split(",") if item.strip()] or None
+        return value
+
+    @field_validator("defaults")
+    @classmethod
+    def _known_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return ChatParams.model_validate(value).to_body()
+        except ValidationError as error:
+            raise ValueError(describe_validation_error(error)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The shared "inference" config names the same settings INFERENCE_INFERENCE_*;
+        # LMSTUDIO_* wins where both are set.
+        inference_env = EnvSettingsSource(
+            settings_cls,
+            env_prefix="INFERENCE_INFERENCE_",
+            env_nested_delimiter="_",
+            env_nested_max_split=1,
+        )
+        return (init_settings, env_settings, inference_env, YamlSectionSource(settings_cls))
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as plain data with the API key masked, for display and logs."""
+        data = self.model_dump(mode="json")
+        data["api_key"] = "********" if self.api_key else None
+        return data
+
+
+def config_path_from_env() -> tuple[Path, bool]:
+    """The YAML file to read and whether the user named it explicitly."""
+    named = os.environ.get(CONFIG_ENV_VAR)
+    if named:
+        return Path(named).expanduser(), True
+    return default_config_path(), False
+
+
+def read_yaml_section(path: Path, *, required: bool) -> dict[str, Any]:
+    """The ``inference:`` block of a YAML file (or the whole file when it has none)."""
+    if not path.exists():
+        if required:
+            raise ConfigError(
+                f"Config file {path} (named by {CONFIG_ENV_VAR}) does not exist.",
+                hint=f"Create it, or unset {CONFIG_ENV_VAR} to use {default_config_path()}.",
+            )
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(
+            f"Config file {path} could not be read: {error}",
+            hint="Check the file's permissions and that it is UTF-8 text.",
+        ) from None
+    except yaml.YAMLError as error:
+        raise ConfigError(
+            f"Config file {path} is not valid YAML: {error}",
+            hint="Fix the YAML syntax; settings go under an `inference:` block.",
+        ) from None
+    if data is None:
+        return {}
+    section = data.get(YAML_SECTION, data) if isinstance(data, dict) else data
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise ConfigError(
+            f"Config file {path}: `{YAML_SECTION}` must be a mapping of settings, "
+            f"got {type(section).__name__} {section!r}.",
+            hint="Write settings as `inference:` followed by indented `key: value` lines.",
+        )
+    return section
+
+
+class YamlSectionSource(InitSettingsSource):
+    """Settings from the YAML file's ``inference:`` block."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        path, required = config_path_from_env()
+        self.path = path
+        super().__init__(settings_cls, read_yaml_section(path, required=required))
+
+
+@dataclass(frozen=True)
+class SettingOrigin:
+    """Where an effective setting's value came from."""
+
+    source: Literal["argument", "environment", "file", "default"]
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.detail}".strip()
+
+
+def env_names(path: tuple[str, ...]) -> list[str]:
+    """The environment variables that can set the setting at ``path``."""
+    if path == ("api_key",):
+        return ["LMSTUDIO_API_KEY", "LM_API_TOKEN", "INFERENCE_INFERENCE_API_KEY"]
+    suffix = "_".join(path).upper()
+    return [prefix + suffix for prefix in ENV_PREFIXES]
+
+
+def leaf_paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths.extend(leaf_paths(annotation, (*prefix, name)))
+        else:
+            paths.append((*prefix, name))
+    return paths
+
+
+def setting_origins(overrides: dict[str, Any] | None = None) -> dict[str, SettingOrigin]:
+    """For each setting (dotted name), the source its effective value comes from."""
+    overrides = overrides or {}
+    environ = {key.upper() for key in os.environ}
+    path, required = config_path_from_env()
+    try:
+        yaml_values = read_yaml_section(path, required=required)
+    except ConfigError:
+        yaml_values = {}
+    origins: dict[str, SettingOrigin] = {}
+    for leaf in leaf_paths(Settings):
+        dotted = ".".join(leaf)
+        env_hit = next((name for name in env_names(leaf) if name in environ), None)
+        if nested_get(overrides, leaf) is not _MISSING:
+            origins[dotted] = SettingOrigin("argument")
+        elif env_hit:
+            origins[dotted] = SettingOrigin("environment", env_hit)
+        elif nested_get(yaml_values, leaf) is not _MISSING:
+            origins[dotted] = SettingOrigin("file", f"{path} ({YAML_SECTION}.{dotted})")
+        else:
+            origins[dotted] = SettingOrigin("default")
+    return origins
+
+
+_MISSING = object()
+
+
+def nested_get(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    current: Any = data
+    for part in path:
+        if not isinstance(current, dict) or part not in current:
+            return _MISSING
+        current = current[part]
+    return current
+
+
+def describe_origin(loc: tuple[str | int, ...], overrides: dict[str, Any]) -> str:
+    """Say where the value at ``loc`` came from, for an error message."""
+    path = tuple(str(part) for part in loc)
+    origins = setting_origins(overrides)
+    # An error inside a mapping setting (defaults.temperature) belongs to the setting.
+    origin = next(
+        (origins[key] for n in range(len(path), 0, -1) if (key := ".".join(path[:n])) in origins),
+        None,
+    )
+    if origin is None:
+        # A key that is no setting at all: it came from a call, a variable or the file.
+        if nested_get(overrides, path) is not _MISSING:
+            return "from an argument"
+        environ = {key.upper() for key in os.environ}
+        env_hit = next((name for name in env_names(path) if name in environ), None)
+        if env_hit:
+            return f"from environment variable {env_hit}"
+        config_path, _ = config_path_from_env()
+        return f"in config file {config_path} ({YAML_SECTION}.{'.'.join(path)})"
+    if origin.source == "argument":
+        return "from an argument"
+    if origin.source == "environment":
+        return f"from environment variable {origin.detail}"
+    if origin.source == "file":
+        return f"from config file {origin.detail}"
+    return "from the defaults"
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a (possibly misspelt) setting name suggests a secret value."""
+    lowered = name.lower()
+    return any(word in lowered for word in ("key", "token", "secret", "password"))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the effective settings; explicit keyword arguments win.
+
+    Raises:
+        ConfigError: one message naming each bad value, where it came from and
+            what is expected.
+    """
+    explicit = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**explicit)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            loc = tuple(item["loc"])
+            if loc and loc[0] in API_KEY_ALIASES:  # sources pass the key under an alias
+                loc = ("api_key", *loc[1:])
+            dotted = ".".join(str(part) for part in loc)
+            expected = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                known = ", ".join(".".join(p) for p in leaf_paths(Settings))
+                expected = f"unknown setting (known: {known})"
+            elif item["type"] == "literal_error" and loc == ("provider",):
+                expected = "this package only serves provider `lmstudio`"
+            given = item.get("input")
+            if loc[:1] == ("api_key",) or looks_secret(dotted):
+                given = "********"
+            where = describe_origin(loc, explicit)
+            problems.append(f"{dotted}={given!r} {where}: {expected}")
+        raise ConfigError(
+            "Invalid configuration: " + "; ".join(problems),
+            hint="Fix the value where it is named above (argument, environment variable or "
+            "config file); `llm lmstudio config` lists every setting with its source.",
+        ) from None
+
+
+# Flat keyword names accepted by the clients and front ends, and the setting each sets.
+HTTP_KEYWORDS = {
+    "timeout": "timeout_secs",
+    "connect_timeout": "connect_timeout_secs",
+    "keep_alive": "keep_alive_secs",
+    "max_idle_connections": "max_idle_connections",
+}
+
+
+def settings_from_kwargs(**kwargs: Any) -> Settings:
+    """``load_settings`` from flat keywords: ``timeout=5`` sets ``http.timeout_secs``.
+
+    Raises:
+        ConfigError: for an unknown keyword or an invalid value.
+    """
+    overrides: dict[str, Any] = {}
+    http: dict[str, Any] = dict(kwargs.pop("http", None) or {})
+    for key, value in kwargs.items():
+        if value is None:
+            continue
+        if key in HTTP_KEYWORDS:
+            http[HTTP_KEYWORDS[key]] = value
+        elif key in Settings.model_fields:
+            overrides[key] = value
+        else:
+            known = ", ".join([*Settings.model_fields, *HTTP_KEYWORDS])
+            shown = "********" if looks_secret(key) else repr(value)
+            raise ConfigError(
+                f"Unknown setting {key}={shown}.",
+                hint=f"Known settings: {known}.",
+            )
+    if http:
+        overrides["http"] = http
+    return load_settings(**overrides)

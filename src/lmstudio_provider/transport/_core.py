@@ -1,0 +1,542 @@
+"""The sans-I/O core shared by ``LMStudioClient`` and ``AsyncLMStudioClient``.
+
+Every operation is a *flow*: a generator that yields the ``Call`` it needs sent
+and receives the ``Reply``. The sync and async clients only drive flows (and
+pump stream bytes into ``StreamState``), so request building, fallbacks, model
+resolution, error classification and metrics are written once. A transport
+failure is thrown into the flow, which may handle it (a fallback) or let it rise.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+import httpx2
+import tenacity
+
+from lmstudio_provider import __version__
+from lmstudio_provider.transport._config import Settings, settings_from_kwargs
+from lmstudio_provider.transport._error_mapping import (
+    RequestContext,
+    error_from_reply,
+    is_retryable,
+)
+from lmstudio_provider.transport._errors import (
+    InvalidParameterError,
+    LMStudioError,
+    LMStudioTimeoutError,
+    ModelNotFoundError,
+    ProtocolError,
+    ServerUnreachableError,
+)
+from lmstudio_provider.transport._log import configure_from_env, logger
+from lmstudio_provider.transport._models import (
+    ModelInfo,
+    ModelKind,
+    check_allowed,
+    is_loaded_model_alias,
+    parse_models,
+    resolve_model_name,
+)
+from lmstudio_provider.transport._params import ChatParams, validate_params
+from lmstudio_provider.transport._parsing import StreamState, check_model, parse_chat_response
+from lmstudio_provider.transport._request_body import build_chat_body, build_embeddings_body
+from lmstudio_provider.transport._results import ChatResponse, EmbeddingResult, Metrics, Usage
+
+__all__ = [
+    "Call",
+    "ChatOptions",
+    "ClientBase",
+    "ClientCore",
+    "Flow",
+    "HealthReport",
+    "PreparedChat",
+    "Reply",
+    "SamplingOptions",
+    "StreamResult",
+]
+
+MODEL_CACHE_SECS = 30.0
+EMBED_BATCH_SIZE = 64
+# Streams are read raw (no decompression layer, for speed): ask for them uncompressed.
+STREAM_HEADERS = {"Accept-Encoding": "identity", "Accept": "text/event-stream"}
+MODEL_ENDPOINTS: tuple[tuple[str, Literal["v1", "v0", "openai"]], ...] = (
+    ("/api/v1/models", "v1"),
+    ("/api/v0/models", "v0"),
+    ("/v1/models", "openai"),
+)
+
+
+class SamplingOptions(TypedDict, total=False):
+    """Generation parameters of a chat: see ``ChatParams`` for ranges and meanings."""
+
+    max_tokens: int
+    temperature: float
+    top_p: float
+    frequency_penalty: float
+    presence_penalty: float
+    stop: str | list[str]
+    seed: int
+    top_k: int
+    min_p: float
+    repeat_penalty: float
+    ttl: int
+    draft_model: str
+    logit_bias: dict[str, float]
+    mirostat_mode: int
+    mirostat_tau: float
+    mirostat_eta: float
+    cache_prompt: bool
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high"]
+
+
+class ChatOptions(SamplingOptions, total=False):
+    """Keyword arguments of ``chat``/``stream_chat`` besides the messages and model."""
+
+    tools: Sequence[Mapping[str, Any]] | None
+    tool_choice: str | Mapping[str, Any] | None
+    response_format: Mapping[str, Any] | None
+    extra_body: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One HTTP request a flow needs sent."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    retry: bool = True
+    model: str | None = None
+
+
+@dataclass(slots=True)
+class Reply:
+    """The server's answer to a ``Call`` (any status)."""
+
+    status: int
+    body: bytes
+    retries: int = 0
+    in_flight_at_start: int = 0
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedChat:
+    """A validated chat request, waiting for its model to be resolved."""
+
+    model: str | None
+    messages: Sequence[Mapping[str, Any]]
+    params: ChatParams
+    tools: Sequence[Mapping[str, Any]] | None
+    tool_choice: str | Mapping[str, Any] | None
+    response_format: Mapping[str, Any] | None
+    extra_body: Mapping[str, Any] | None
+
+
+@dataclass(slots=True)
+class HealthReport:
+    """What ``health()`` found out about the server."""
+
+    status: Literal["ok", "unreachable", "error"]
+    server_kind: Literal["lmstudio", "openai-compatible", "unknown"]
+    base_url: str
+    latency_ms: float | None
+    loaded_models: list[str] = field(default_factory=list)
+    model_count: int = 0
+    http: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    hint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "server_kind": self.server_kind,
+            "base_url": self.base_url,
+            "latency_ms": self.latency_ms,
+            "loaded_models": self.loaded_models,
+            "model_count": self.model_count,
+            "http": self.http,
+            "error": self.error,
+            "hint": self.hint,
+        }
+
+
+Flow = Generator[Call, Reply, Any]
+
+
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context for every client in the process (httpx2's default, certificates
+    verified): building one reads the CA bundle, about 15 ms, and front ends create
+    clients often (the llm plugin one per async prompt)."""
+    return httpx2.create_ssl_context()
+
+
+class ClientCore:
+    """State and logic shared by both clients: settings, model cache, flows."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._models: tuple[float, list[ModelInfo]] | None = None
+        self._in_flight = 0
+        self._lock = threading.Lock()
+
+    # -- HTTP configuration -------------------------------------------------
+
+    def http_client_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``httpx2.Client``/``AsyncClient``."""
+        http = self.settings.http
+        headers = {"User-Agent": f"lmstudio-provider/{__version__}"}
+        if self.settings.api_key is not None:
+            headers["Authorization"] = f"Bearer {self.settings.api_key.get_secret_value()}"
+        return {
+            "base_url": self.settings.base_url,
+            "timeout": httpx2.Timeout(
+                http.timeout_secs, connect=http.connect_timeout_secs, pool=http.connect_timeout_secs
+            ),
+            "limits": httpx2.Limits(
+                max_keepalive_connections=http.max_idle_connections,
+                keepalive_expiry=http.keep_alive_secs,
+            ),
+            "headers": headers,
+            "verify": shared_ssl_context(),
+        }
+
+    def context(self, call: Call) -> RequestContext:
+        http = self.settings.http
+        return RequestContext(
+            base_url=self.settings.base_url,
+            method=call.method,
+            path=call.path,
+            model=call.model,
+            timeouts=(http.timeout_secs, http.connect_timeout_secs),
+        )
+
+    def retry_options(self, call: Call) -> dict[str, Any]:
+        """tenacity options: exponential backoff with jitter, retryable errors only."""
+        attempts = self.settings.max_retries + 1 if call.retry else 1
+        return {
+            "stop": tenacity.stop_after_attempt(attempts),
+            "wait": tenacity.wait_exponential_jitter(multiplier=0.25, max=8.0, jitter=0.25),
+            "retry": tenacity.retry_if_exception(is_retryable),
+            "before_sleep": self._log_retry,
+            "reraise": True,
+        }
+
+    @staticmethod
+    def _log_retry(state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        logger.debug("retry %d in %.2f s after: %s", state.attempt_number, wait, error)
+
+    def begin(self) -> int:
+        """Count a request in flight; returns the count before it started."""
+        with self._lock:
+            before = self._in_flight
+            self._in_flight += 1
+        return before
+
+    def end(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def log_call(self, call: Call) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            summary = ""
+            if call.body is not None:
+                keys = sorted(k for k in call.body if k not in ("messages", "input", "tools"))
+                summary = f" model={call.model!r} fields={keys}"
+                if "messages" in call.body:
+                    summary += f" messages={len(call.body['messages'])}"
+            logger.debug("-> %s %s%s", call.method, call.path, summary)
+
+    @staticmethod
+    def log_reply(call: Call, status: int, started: float) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.debug("<- %s %s: %d in %.1f ms", call.method, call.path, status, elapsed)
+
+    # -- Models ---------------------------------------------------------------
+
+    def cached_models(self) -> list[ModelInfo] | None:
+        if self._models is None:
+            return None
+        fetched_at, models = self._models
+        if time.monotonic() - fetched_at > MODEL_CACHE_SECS:
+            return None
+        return models
+
+    def remember_models(self, models: Sequence[ModelInfo]) -> None:
+        """Cache a model list fetched elsewhere as if this client had just fetched it."""
+        self._models = (time.monotonic(), list(models))
+
+    def list_models_flow(self, *, refresh: bool = False, retry: bool = True) -> Flow:
+        """Models from ``/api/v1/models``, else ``/api/v0/models``, else ``/v1/models``."""
+        if not refresh and (cached := self.cached_models()) is not None:
+            return cached
+        last_error: LMStudioError | None = None
+        for path, dialect in MODEL_ENDPOINTS:
+            call = Call("GET", path, retry=retry)
+            reply = yield call
+            body = reply.json()
+            if reply.status == 200 and isinstance(body, dict) and "error" not in body:
+                models = parse_models(dialect, body)
+                self._models = (time.monotonic(), models)
+                return models
+            # An older LM Studio or another server: 404, or 200 with "Unexpected endpoint".
+            last_error = error_from_reply(reply.status, reply.body, self.context(call))
+            if reply.status in (401, 403):
+                raise last_error
+        assert last_error is not None
+        raise last_error
+
+    def resolve_flow(self, name: str | None, kind: ModelKind = "chat") -> Flow:
+        """Resolve a model name against the server's list (cached briefly)."""
+        allowed = self.settings.allowed_models
+        if name is None or is_loaded_model_alias(name):
+            name = self.settings.default_model
+        if name is not None and allowed:
+            name = check_allowed(name, allowed)  # enforced before anything is sent
+        models: list[ModelInfo] = yield from self.list_models_flow()
+        try:
+            return resolve_model_name(name, models, kind=kind, allowed=allowed)
+        except ModelNotFoundError:
+            if self._models is not None and time.monotonic() - self._models[0] < 0.5:
+                raise
+        # The cached list may predate a download or a load: look once more.
+        models = yield from self.list_models_flow(refresh=True)
+        return resolve_model_name(name, models, kind=kind, allowed=allowed)
+
+    # -- Chat -----------------------------------------------------------------
+
+    @staticmethod
+    def prepare_chat(
+        messages: Sequence[Mapping[str, Any]], model: str | None, options: ChatOptions
+    ) -> PreparedChat:
+        """Validate everything that can be checked without the server."""
+        request_fields = ("tools", "tool_choice", "response_format", "extra_body")
+        sampling = {k: v for k, v in options.items() if k not in request_fields and v is not None}
+        prepared = PreparedChat(
+            model,
+            messages,
+            validate_params(sampling),
+            options.get("tools"),
+            options.get("tool_choice"),
+            options.get("response_format"),
+            options.get("extra_body"),
+        )
+        # Build once with a placeholder model so bad input fails before any I/O.
+        ClientCore._body(prepared, "-", {}, stream=False)
+        return prepared
+
+    @staticmethod
+    def _body(
+        prepared: PreparedChat, model: str, defaults: Mapping[str, Any], *, stream: bool
+    ) -> dict[str, Any]:
+        return build_chat_body(
+            model,
+            prepared.messages,
+            prepared.params,
+            defaults=defaults,
+            tools=prepared.tools,
+            tool_choice=prepared.tool_choice,
+            response_format=prepared.response_format,
+            extra_body=prepared.extra_body,
+            stream=stream,
+        )
+
+    def chat_call_flow(self, prepared: PreparedChat, *, stream: bool) -> Flow:
+        """Resolve the model, then return the ``Call`` that sends the chat."""
+        info: ModelInfo = yield from self.resolve_flow(prepared.model)
+        body = self._body(prepared, info.id, self.settings.defaults, stream=stream)
+        return Call("POST", "/v1/chat/completions", body, model=info.id)
+
+    def chat_flow(self, prepared: PreparedChat) -> Flow:
+        call: Call = yield from self.chat_call_flow(prepared, stream=False)
+        started = time.perf_counter()
+        reply = yield call
+        metrics = Metrics(
+            wall_duration_secs=time.perf_counter() - started,
+            retries=reply.retries,
+            in_flight_at_start=reply.in_flight_at_start,
+        )
+        context = self.context(call)
+        if reply.status != 200:
+            raise error_from_reply(reply.status, reply.body, context)
+        body = reply.json()
+        if body is None:
+            raise error_from_reply(reply.status, reply.body, context)
+        return parse_chat_response(body, call.model, context, metrics)
+
+    def stream_state(
+        self, call: Call, reply_retries: int, in_flight: int, started_at: float
+    ) -> StreamState:
+        """The state of a stream whose request was started at ``started_at`` (perf_counter)."""
+        metrics = Metrics(retries=reply_retries, in_flight_at_start=in_flight)
+        return StreamState(call.model, self.context(call), metrics, started_at)
+
+    # -- Embeddings -----------------------------------------------------------
+
+    def embed_flow(
+        self, texts: Sequence[str], model: str | None, batch_size: int = EMBED_BATCH_SIZE
+    ) -> Flow:
+        """Embed ``texts`` in batches; vectors come back in input order."""
+        if isinstance(texts, str):
+            # The caller's mistake, not the server's: nothing is sent.
+            raise InvalidParameterError(
+                "embed() takes a list of texts, got a single string.",
+                hint="Wrap it in a list: embed([text]).",
+            )
+        info: ModelInfo = yield from self.resolve_flow(model, kind="embeddings")
+        started = time.perf_counter()
+        vectors: list[list[float]] = []
+        usage = Usage()
+        retries = 0
+        in_flight: int | None = None  # at the start of the first batch
+        size = max(1, batch_size)  # batch_size <= 0 sent empty batches and lost every text
+        for offset in range(0, len(texts), size):
+            batch = list(texts[offset : offset + size])
+            call = Call(
+                "POST", "/v1/embeddings", build_embeddings_body(info.id, batch), model=info.id
+            )
+            reply = yield call
+            retries += reply.retries
+            if in_flight is None:
+                in_flight = reply.in_flight_at_start
+            context = self.context(call)
+            body = reply.json()
+            if reply.status != 200 or not isinstance(body, dict) or "error" in body:
+                raise error_from_reply(reply.status, reply.body, context)
+            check_model(info.id, body.get("model"))
+            data = body.get("data")
+            if not isinstance(data, list) or len(data) != len(batch):
+                raise ProtocolError(
+                    f"LM Studio returned {len(data) if isinstance(data, list) else 'no'} "
+                    f"embeddings for {len(batch)} texts on {context.target}.",
+                    hint="Check LM Studio's server log; the model may have failed.",
+                )
+            if not all(
+                isinstance(item, dict) and isinstance(item.get("embedding"), list) for item in data
+            ):
+                raise ProtocolError(
+                    f"LM Studio's embeddings from {context.target} are not lists of numbers: "
+                    f"{str(data)[:300]!r}",
+                    hint="Check that the model is an embedding model and see LM Studio's log.",
+                )
+            ordered = sorted(data, key=lambda item: item.get("index", 0))
+            vectors.extend(item["embedding"] for item in ordered)
+            if isinstance(body.get("usage"), dict):
+                batch_usage = Usage.from_wire(body["usage"])
+                usage.prompt_tokens += batch_usage.prompt_tokens
+                usage.total_tokens += batch_usage.total_tokens
+        metrics = Metrics(
+            wall_duration_secs=time.perf_counter() - started,
+            retries=retries,
+            in_flight_at_start=in_flight or 0,
+        )
+        return EmbeddingResult(vectors=vectors, model=info.id, usage=usage, metrics=metrics)
+
+    # -- Health ---------------------------------------------------------------
+
+    def health_flow(self) -> Flow:
+        """Status, server kind, loaded models and latency; never raises."""
+        started = time.perf_counter()
+        base = {"base_url": self.settings.base_url, "http": self.settings.masked()["http"]}
+        kind: Literal["lmstudio", "openai-compatible", "unknown"] = "unknown"
+        try:
+            greeting = yield Call("GET", "/lmstudio-greeting", retry=False)
+            latency = (time.perf_counter() - started) * 1000
+            body = greeting.json()
+            is_lmstudio = isinstance(body, dict) and body.get("lmstudio") is True
+            kind = "lmstudio" if is_lmstudio else "openai-compatible"
+            models: list[ModelInfo] = yield from self.list_models_flow(refresh=True, retry=False)
+        except LMStudioError as error:
+            # Only a server that could not be reached is "unreachable"; one that answered
+            # badly (garbage, 500, a timeout mid-answer) is an "error".
+            unreachable = isinstance(error, ServerUnreachableError) or (
+                isinstance(error, LMStudioTimeoutError) and error.which == "connect"
+            )
+            status: Literal["unreachable", "error"] = "unreachable" if unreachable else "error"
+            return HealthReport(
+                status=status,
+                server_kind=kind,
+                latency_ms=None,
+                error=error.message,
+                hint=error.hint,
+                **base,
+            )
+        loaded = [m.id for m in models if m.state == "loaded"] or (
+            [m.id for m in models] if kind != "lmstudio" else []
+        )
+        return HealthReport(
+            status="ok",
+            server_kind=kind,
+            latency_ms=round(latency, 2),
+            loaded_models=loaded,
+            model_count=len(models),
+            **base,
+        )
+
+
+class ClientBase:
+    """What ``LMStudioClient`` and ``AsyncLMStudioClient`` share besides their I/O."""
+
+    def __init__(self, settings: Settings | None, overrides: dict[str, Any]) -> None:
+        configure_from_env()
+        self._core = ClientCore(settings or settings_from_kwargs(**overrides))
+
+    @property
+    def settings(self) -> Settings:
+        """The effective settings (secrets masked in their repr)."""
+        return self._core.settings
+
+    @property
+    def in_flight(self) -> int:
+        """Requests under way on this client right now."""
+        return self._core.in_flight
+
+    def remember_models(self, models: Sequence[ModelInfo]) -> None:
+        """Take ``models`` as the server's list (cached as usual): a front end that has
+        just listed them spares the transport a second request."""
+        self._core.remember_models(models)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.settings.base_url!r})"
+
+
+class StreamResult:
+    """The final ``ChatResponse`` of a stream, available once it has been read to its end."""
+
+    _result: ChatResponse | None = None
+
+    @property
+    def result(self) -> ChatResponse:
+        """The whole answer, once the stream has been read to its end."""
+        if self._result is None:
+            raise RuntimeError("The stream has not been read to its end yet.")
+        return self._result
+
+    def _set_result(self, result: ChatResponse) -> None:
+        self._result = result

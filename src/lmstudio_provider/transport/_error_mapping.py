@@ -1,0 +1,275 @@
+"""Turn what LM Studio answers, or how the connection failed, into typed errors.
+
+LM Studio's ``error`` is sometimes a string, sometimes an object
+``{"message", "type", "param", "code"}``, and sometimes arrives with status 200.
+Every function here is pure.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+
+from lmstudio_provider.transport._errors import (
+    START_SERVER_HINT,
+    AuthenticationError,
+    BadRequestError,
+    ContextLengthExceededError,
+    LMStudioError,
+    LMStudioTimeoutError,
+    ModelLoadingError,
+    ModelNotFoundError,
+    NoModelLoadedError,
+    ProtocolError,
+    ServerError,
+    ServerUnreachableError,
+    StreamInterruptedError,
+)
+from lmstudio_provider.transport._results import ChatResponse
+
+__all__ = [
+    "RETRYABLE_STATUSES",
+    "RequestContext",
+    "error_from_body",
+    "error_from_reply",
+    "error_from_transport",
+    "extract_error",
+    "is_retryable",
+]
+
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+AUTH_HINT = (
+    "Pass the server's API token: set LMSTUDIO_API_KEY (or LM_API_TOKEN), "
+    "`inference.api_key` in the config file, or api_key=...; "
+    "create one under LM Studio's Developer tab > Server Settings."
+)
+MEMORY_HINT = (
+    "The model may not fit in memory: unload other models (`lms unload --all`), "
+    "load it with a smaller context length, or pick a smaller quantization."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """What was asked, for error messages."""
+
+    base_url: str
+    method: str
+    path: str
+    model: str | None = None
+    timeouts: tuple[float, float] = (60.0, 10.0)  # read, connect
+
+    @property
+    def target(self) -> str:
+        suffix = f" (model {self.model!r})" if self.model else ""
+        return f"{self.method} {self.base_url}{self.path}{suffix}"
+
+
+def extract_error(body: Any) -> tuple[str, str | None] | None:
+    """LM Studio's error message and code from a decoded body, if it carries one."""
+    if not isinstance(body, dict) or "error" not in body:
+        return None
+    error = body["error"]
+    if isinstance(error, str):
+        return error, None
+    if isinstance(error, dict):
+        message = error.get("message") or error.get("error") or json.dumps(error)
+        code = error.get("code")
+        return str(message), None if code is None else str(code)
+    return str(error), None
+
+
+def _decode(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def error_from_body(
+    message: str,
+    code: str | None,
+    status: int,
+    context: RequestContext,
+    *,
+    partial: ChatResponse | None = None,
+) -> LMStudioError:
+    """Classify LM Studio's error message (with its status and code) into a typed error."""
+    lowered = message.lower()
+    asked = context.target
+    if status in (401, 403) or code == "invalid_api_key" or "api token" in lowered:
+        return AuthenticationError(
+            f"LM Studio refused the request {asked}: {message}",
+            hint=AUTH_HINT,
+            server_message=message,
+        )
+    if "unexpected endpoint or method" in lowered:
+        return BadRequestError(
+            f"LM Studio does not know the endpoint {asked}: {message}",
+            hint=f"The base URL is probably wrong: it is {context.base_url}; use the server's "
+            "root, e.g. http://localhost:1234 (LMSTUDIO_BASE_URL), or update LM Studio.",
+            server_message=message,
+        )
+    if "no models loaded" in lowered:
+        return NoModelLoadedError(
+            f"LM Studio has no model loaded ({asked}): {message}",
+            hint="Load one with `lms load <model>` or in the Developer tab, "
+            "or turn on just-in-time loading in the server settings.",
+            server_message=message,
+        )
+    if "failed to load model" in lowered or "model is not embedding" in lowered:
+        hint = MEMORY_HINT
+        if "not embedding" in lowered:
+            hint = "Use an embedding model (ids usually start with `text-embedding-`)."
+        return BadRequestError(
+            f"LM Studio could not load the model for {asked}: {message}",
+            hint=hint,
+            server_message=message,
+        )
+    if code == "model_not_found" or status == 404:
+        return ModelNotFoundError(
+            f"LM Studio has no such model ({asked}): {message}",
+            hint="List models with `lms ls` or `llm lmstudio models`; "
+            "download with `lms get <model>`.",
+            server_message=message,
+        )
+    if "context" in lowered and any(
+        word in lowered for word in ("length", "overflow", "window", "exceed", "n_ctx")
+    ):
+        return ContextLengthExceededError(
+            f"The prompt does not fit the model's context ({asked}): {message}",
+            hint="Shorten the conversation, or reload the model with a larger context "
+            "(`lms load <model> --context-length 16384`).",
+            server_message=message,
+            partial=partial,
+        )
+    if "crashed" in lowered:
+        return ServerError(
+            f"The model crashed while answering {asked}: {message}",
+            hint="Reload it (`lms unload --all` then `lms load <model>`). " + MEMORY_HINT,
+            server_message=message,
+            partial=partial,
+        )
+    if status == 503 or "loading model" in lowered or "model is loading" in lowered:
+        return ModelLoadingError(
+            f"The server is still loading the model for {asked}: {message}",
+            hint="Wait until it has loaded, or raise max_retries (LMSTUDIO_MAX_RETRIES).",
+            server_message=message,
+            partial=partial,
+        )
+    if 400 <= status < 500 or status == 200:
+        return BadRequestError(
+            f"LM Studio rejected the request {asked}: {message}",
+            hint="Check the request's parameters; LM Studio's own words are above.",
+            server_message=message,
+            partial=partial,
+        )
+    return ServerError(
+        f"LM Studio failed (HTTP {status}) on {asked}: {message}",
+        hint="See LM Studio's server log (Developer tab, or `lms log stream`).",
+        server_message=message,
+        partial=partial,
+    )
+
+
+def error_from_reply(status: int, body: bytes, context: RequestContext) -> LMStudioError:
+    """A typed error for an HTTP reply that is a failure (any status, or 200 with ``error``)."""
+    decoded = _decode(body)
+    found = extract_error(decoded)
+    if found is None:
+        text = body.decode("utf-8", "replace").strip()[:500] or "(empty body)"
+        if status < 300:
+            what = "a body that is not valid JSON" if decoded is None else "an unexpected body"
+            return ProtocolError(
+                f"LM Studio answered {context.target} with {what}: {text!r}",
+                hint="The server at the base URL may not be LM Studio; check LMSTUDIO_BASE_URL.",
+            )
+        found = (f"HTTP {status}: {text}", None)
+    error = error_from_body(found[0], found[1], status, context)
+    error.retryable = status in RETRYABLE_STATUSES or isinstance(error, ModelLoadingError)
+    return error
+
+
+def error_from_transport(
+    error: httpx2.HTTPError,
+    context: RequestContext,
+    *,
+    partial: ChatResponse | None = None,
+) -> LMStudioError:
+    """A typed error for a failed connection, timeout or cut stream."""
+    read_timeout, connect_timeout = context.timeouts
+    if isinstance(error, httpx2.ConnectTimeout):
+        return LMStudioTimeoutError(
+            f"Connecting to LM Studio at {context.base_url} took longer than "
+            f"{connect_timeout:g} s ({context.target}).",
+            which="connect",
+            hint=f"Is the server running and the address right? {START_SERVER_HINT}. "
+            "To wait longer, raise http.connect_timeout_secs "
+            "(LMSTUDIO_HTTP_CONNECT_TIMEOUT_SECS).",
+            retryable=True,
+        )
+    if isinstance(error, httpx2.TimeoutException):
+        which = {
+            httpx2.ReadTimeout: "read",
+            httpx2.WriteTimeout: "write",
+            httpx2.PoolTimeout: "pool",
+        }.get(type(error), "read")
+        if which == "pool":
+            message = (
+                f"No free connection to LM Studio within {connect_timeout:g} s "
+                f"({context.target}): this client has 100 requests under way already."
+            )
+            hint = (
+                "Lower the number of concurrent requests on one client (LM Studio answers "
+                "them one model at a time anyway), or wait longer: "
+                "http.connect_timeout_secs (LMSTUDIO_HTTP_CONNECT_TIMEOUT_SECS)."
+            )
+        elif which == "write":
+            message = (
+                f"Sending the request to LM Studio stalled for {read_timeout:g} s "
+                f"(write timeout) on {context.target}."
+            )
+            hint = (
+                "The server stopped reading: it may be overloaded or frozen; check LM Studio's "
+                "server log, or raise http.timeout_secs (LMSTUDIO_HTTP_TIMEOUT_SECS) for "
+                "very large requests (images)."
+            )
+        else:
+            message = (
+                f"LM Studio sent nothing for {read_timeout:g} s ({which} timeout) on "
+                f"{context.target}."
+            )
+            hint = (
+                "Loading a model or reading a long prompt can take longer: raise "
+                "http.timeout_secs (LMSTUDIO_HTTP_TIMEOUT_SECS); if it never answers, "
+                "check LM Studio's server log."
+            )
+        return LMStudioTimeoutError(message, which=which, hint=hint, partial=partial)
+    if isinstance(error, httpx2.ConnectError | httpx2.UnsupportedProtocol):
+        return ServerUnreachableError(
+            f"LM Studio is not reachable at {context.base_url} ({context.target}): {error}",
+            hint=f"{START_SERVER_HINT}; if it listens elsewhere, set LMSTUDIO_BASE_URL.",
+            retryable=True,
+        )
+    if partial is not None:
+        return StreamInterruptedError(
+            f"The stream from LM Studio broke off ({context.target}): {error}. "
+            f"{len(partial.text)} characters had arrived.",
+            hint="The partial answer is kept in the error's `partial`; LM Studio's log may "
+            "say why (a crash or an unload).",
+            partial=partial,
+        )
+    return ServerUnreachableError(
+        f"The connection to LM Studio at {context.base_url} failed ({context.target}): "
+        f"{error or type(error).__name__}",
+        hint=f"{START_SERVER_HINT}; if it keeps failing, check LM Studio's server log.",
+        retryable=True,
+    )
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Connection failures, connect timeouts, 502/503/504 and model-loading answers."""
+    return isinstance(error, LMStudioError) and error.retryable

@@ -1,0 +1,192 @@
+"""The errors a user of lmstudio-provider can meet.
+
+Every error says what happened, what was asked and what to do next. Each carries
+the HTTP status it corresponds to (``status_code``), LM Studio's own message when
+there was one (``server_message``) and a ``hint`` for the user. An error raised
+while a stream was under way also carries ``partial``: everything received
+before it (text, reasoning, tool calls, usage), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from lmstudio_provider.transport._results import ChatResponse
+
+__all__ = [
+    "AmbiguousModelError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "ContextLengthExceededError",
+    "InvalidParameterError",
+    "LMStudioError",
+    "LMStudioTimeoutError",
+    "ModelLoadingError",
+    "ModelMismatchError",
+    "ModelNotAllowedError",
+    "ModelNotFoundError",
+    "NoModelLoadedError",
+    "ProtocolError",
+    "ServerError",
+    "ServerUnreachableError",
+    "StreamInterruptedError",
+]
+
+START_SERVER_HINT = "start the server in LM Studio's Developer tab or run `lms server start`"
+
+
+class LMStudioError(Exception):
+    """Base class of every error raised by lmstudio-provider."""
+
+    status_code: ClassVar[int] = 500
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        server_message: str | None = None,
+        partial: ChatResponse | None = None,
+        retryable: bool = False,
+    ) -> None:
+        self.message = message
+        self.retryable = retryable
+        self.hint = hint
+        self.server_message = server_message
+        self.partial = partial
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\nHint: {self.hint}"
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ConfigError(LMStudioError, ValueError):
+    """The configuration (arguments, environment or YAML file) is invalid."""
+
+    status_code = 400
+
+
+class BadRequestError(LMStudioError):
+    """LM Studio rejected the request (HTTP 400)."""
+
+    status_code = 400
+
+
+class InvalidParameterError(BadRequestError, ValueError):
+    """A request parameter is out of range or of the wrong type; nothing was sent."""
+
+
+class ContextLengthExceededError(BadRequestError):
+    """The prompt does not fit in the model's loaded context window."""
+
+
+class AmbiguousModelError(BadRequestError):
+    """A model name matched more than one model."""
+
+    def __init__(self, message: str, *, candidates: Sequence[str], hint: str | None = None) -> None:
+        self.candidates = list(candidates)
+        super().__init__(message, hint=hint)
+
+
+class AuthenticationError(LMStudioError):
+    """The server requires an API token, or refused the one sent (HTTP 401)."""
+
+    status_code = 401
+
+
+class ModelNotAllowedError(LMStudioError):
+    """The model is not in the configured ``allowed_models``; nothing was sent."""
+
+    status_code = 403
+
+    def __init__(self, message: str, *, allowed: Sequence[str], hint: str | None = None) -> None:
+        self.allowed = list(allowed)
+        super().__init__(message, hint=hint)
+
+
+class ModelNotFoundError(LMStudioError):
+    """The model asked for is not available on the server (HTTP 404)."""
+
+    status_code = 404
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        available: Sequence[str] = (),
+        hint: str | None = None,
+        server_message: str | None = None,
+    ) -> None:
+        self.available = list(available)
+        super().__init__(message, hint=hint, server_message=server_message)
+
+
+class NoModelLoadedError(ModelNotFoundError):
+    """No model was named and LM Studio has no model loaded."""
+
+
+class ModelMismatchError(ModelNotFoundError):
+    """LM Studio answered with another model than the one asked for.
+
+    LM Studio answers an unknown model id with its single loaded model and status
+    200; this error stops that answer from passing as the requested model's.
+    """
+
+    def __init__(self, message: str, *, requested: str, answered: str, hint: str | None = None):
+        self.requested = requested
+        self.answered = answered
+        super().__init__(message, hint=hint)
+
+
+class ServerError(LMStudioError):
+    """LM Studio failed while handling the request (HTTP 500), e.g. the model crashed."""
+
+    status_code = 500
+
+
+class ModelLoadingError(ServerError):
+    """The server kept answering that the model is still loading (HTTP 503)."""
+
+    status_code = 503
+
+
+class ServerUnreachableError(LMStudioError):
+    """No server answered at the configured base URL (HTTP 502)."""
+
+    status_code = 502
+
+
+class ProtocolError(LMStudioError):
+    """The server sent a body or a stream line that is not what the API defines (HTTP 502)."""
+
+    status_code = 502
+
+
+class StreamInterruptedError(ProtocolError):
+    """The stream ended before a finish reason or ``[DONE]``; ``partial`` holds what arrived."""
+
+
+class LMStudioTimeoutError(LMStudioError, TimeoutError):
+    """A connect, read, write or pool timeout expired (HTTP 504)."""
+
+    status_code = 504
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        which: str,
+        hint: str | None = None,
+        partial: ChatResponse | None = None,
+        retryable: bool = False,
+    ) -> None:
+        self.which = which
+        super().__init__(message, hint=hint, partial=partial, retryable=retryable)

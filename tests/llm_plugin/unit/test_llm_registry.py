@@ -1,0 +1,340 @@
+"""The listing behind ``register_models``: endpoint order, fallbacks, the saved list, reuse.
+
+The socket layer (``registry.get``) is replaced by a scripted one here; the real one
+is tested against loopback servers in ``tests/llm_plugin/faults/test_llm_server_states.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from llm_fixtures import v1_model, v1_models
+from lmstudio_provider.llm_plugin import _listing as registry
+from lmstudio_provider.transport._error_mapping import RequestContext
+from lmstudio_provider.transport._errors import (
+    AuthenticationError,
+    LMStudioError,
+    LMStudioTimeoutError,
+    ProtocolError,
+    ServerError,
+    ServerUnreachableError,
+)
+from lmstudio_provider.transport._models import ModelInfo
+
+pytestmark = pytest.mark.usefixtures("llm_user_dir")
+
+BASE = "http://localhost:1234"
+UNEXPECTED = json.dumps({"error": "Unexpected endpoint or method. (GET /api/v1/models)"})
+V0_LIST = {
+    "data": [
+        {"id": "granite-3.1-8b-instruct", "type": "llm", "state": "loaded"},
+        {"id": "qwen2.5-vl-7b", "type": "vlm", "state": "not-loaded"},
+        {"id": "text-embedding-nomic-embed-text-v1.5", "type": "embeddings"},
+    ]
+}
+OPENAI_LIST = {"object": "list", "data": [{"id": "gemma-3-270m"}, {"id": "text-embedding-x"}]}
+
+Answer = tuple[int, str] | LMStudioError
+
+
+class FakeServer:
+    """Answers each listing path from a script; records every request."""
+
+    def __init__(self, answers: dict[str, Answer]) -> None:
+        self.answers = answers
+        self.requests: list[tuple[str, dict[str, str]]] = []
+
+    def get(
+        self,
+        base_url: str,
+        path: str,
+        headers: dict[str, str],
+        budget: float,
+        context: RequestContext,
+    ) -> tuple[int, bytes]:
+        assert 0 < budget <= registry.DEADLINE_SECS + 1e-6
+        self.requests.append((base_url + path, headers))
+        answer = self.answers.get(path, (404, "{}")) if base_url == BASE else (404, "{}")
+        if isinstance(answer, LMStudioError):
+            raise answer
+        return answer[0], answer[1].encode()
+
+    @property
+    def paths(self) -> list[str]:
+        return [url.removeprefix(BASE) for url, _ in self.requests]
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, Answer]], FakeServer]:
+    def install(answers: dict[str, Answer]) -> FakeServer:
+        server = FakeServer(answers)
+        monkeypatch.setattr(registry, "get", server.get)
+        registry.forget()
+        return server
+
+    return install
+
+
+LMSTUDIO_03 = {"/api/v1/models": (200, UNEXPECTED), "/api/v0/models": (200, json.dumps(V0_LIST))}
+LMSTUDIO_04 = {
+    "/api/v1/models": (
+        200,
+        json.dumps(v1_models(v1_model("qwen/qwen3-4b", loaded=True, tools=True))),
+    )
+}
+LLAMA_CPP = {"/v1/models": (200, json.dumps(OPENAI_LIST))}
+REFUSED = ServerUnreachableError("LM Studio is not reachable at http://localhost:1234")
+
+
+def test_lm_studio_0_4_lists_with_one_request(serve: Callable[..., FakeServer]) -> None:
+    server = serve(LMSTUDIO_04)
+    listing = registry.current_listing()
+    assert server.paths == ["/api/v1/models"]
+    assert [m.id for m in listing.models] == ["qwen/qwen3-4b"]
+    assert listing.from_server
+    assert listing.error is None
+    assert listing.reports_types
+    assert listing.reports_tools
+    assert listing.fresh_models == list(listing.models)
+
+
+def test_an_older_lm_studio_is_asked_once_more_then_remembered(
+    serve: Callable[..., FakeServer],
+) -> None:
+    server = serve(LMSTUDIO_03)
+    listing = registry.current_listing()
+    assert server.paths == ["/api/v1/models", "/api/v0/models"]
+    assert [m.type for m in listing.models] == ["llm", "vlm", "embeddings"]
+    assert listing.reports_types
+    assert not listing.reports_tools  # no `capabilities` in this /api/v0 list
+    registry.forget()
+    registry.current_listing()
+    # The endpoint that answered is tried first from then on: one request per command.
+    assert server.paths[2:] == ["/api/v0/models"]
+
+
+def test_an_openai_compatible_server_reports_no_capabilities(
+    serve: Callable[..., FakeServer],
+) -> None:
+    server = serve(LLAMA_CPP)
+    listing = registry.current_listing()
+    assert server.paths == ["/api/v1/models", "/api/v0/models", "/v1/models"]
+    assert [(m.id, m.type) for m in listing.models] == [
+        ("gemma-3-270m", "unknown"),
+        ("text-embedding-x", "embeddings"),
+    ]
+    assert not listing.reports_types
+    assert not listing.reports_tools
+
+
+def test_a_v0_list_with_capabilities_reports_tool_use(serve: Callable[..., FakeServer]) -> None:
+    body = {"data": [{**V0_LIST["data"][0], "capabilities": ["tool_use"]}, V0_LIST["data"][1]]}
+    serve({"/api/v0/models": (200, json.dumps(body)), "/api/v1/models": (200, UNEXPECTED)})
+    listing = registry.current_listing()
+    assert listing.reports_tools
+    assert [m.supports_tools for m in listing.models] == [True, False]
+
+
+def test_the_listing_is_reused_for_a_few_seconds(
+    serve: Callable[..., FakeServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(LMSTUDIO_04)
+    first = registry.current_listing()
+    assert registry.current_listing() is first
+    assert len(server.requests) == 1
+    assert first.fresh_models == list(first.models)
+    later = time.monotonic() + registry.REUSE_SECS + 1
+    monkeypatch.setattr(registry, "time", SimpleNamespace(monotonic=lambda: later))
+    # A model kept that long (in `llm chat`) lets its client list anew: no stale list.
+    assert first.fresh_models is None
+    assert registry.current_listing() is not first
+    assert len(server.requests) == 2
+
+
+def test_another_base_url_is_listed_anew(
+    serve: Callable[..., FakeServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(LMSTUDIO_04)
+    registry.current_listing()
+    monkeypatch.setenv("LMSTUDIO_BASE_URL", "http://127.0.0.1:9/")
+    other = registry.current_listing()
+    assert server.requests[1][0] == "http://127.0.0.1:9/api/v1/models"
+    assert other.error is not None  # the script answers 404 everywhere but at BASE
+    assert registry.read_saved(BASE)  # the other server's failure left BASE's list alone
+
+
+@pytest.mark.parametrize(
+    ("failure", "error_type"),
+    [
+        (REFUSED, ServerUnreachableError),
+        ((500, '{"error": "boom"}'), ServerError),
+        ((200, "<html>not json"), ProtocolError),
+        ((200, '{"data": 3}'), ProtocolError),
+        ((401, '{"error": {"code": "invalid_api_key", "message": "no"}}'), AuthenticationError),
+    ],
+    ids=["refused", "500", "malformed", "wrong-shape", "401"],
+)
+def test_a_failing_server_ends_the_listing_and_the_saved_list_is_used(
+    serve: Callable[..., FakeServer], failure: Answer, error_type: type[Exception]
+) -> None:
+    serve(LMSTUDIO_03)
+    good = registry.current_listing()
+    server = serve(dict.fromkeys(registry.ENDPOINTS.values(), failure))
+    listing = registry.current_listing()
+    assert server.paths == ["/api/v0/models"]  # the endpoint that answered last time; no other
+    assert isinstance(listing.error, error_type)
+    assert not listing.from_server
+    assert listing.fresh_models is None
+    assert listing.models == good.models  # the last good list, from disk
+    assert (listing.reports_types, listing.reports_tools) == (True, False)
+
+
+def test_a_connect_timeout_fails_prompts_at_once(serve: Callable[..., FakeServer]) -> None:
+    """No TCP handshake (a busy LM Studio still accepts at once): the server is not there."""
+    serve({"/api/v1/models": LMStudioTimeoutError("Connecting took long.", which="connect")})
+    listing = registry.current_listing()
+    assert listing.server_down
+    with pytest.raises(LMStudioTimeoutError):
+        listing.raise_if_down()
+
+
+def test_a_refused_connection_fails_prompts_at_once(
+    serve: Callable[..., FakeServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve({"/api/v1/models": REFUSED})
+    listing = registry.current_listing()
+    assert listing.server_down
+    with pytest.raises(ServerUnreachableError):
+        listing.raise_if_down()
+    later = time.monotonic() + registry.REUSE_SECS + 1
+    monkeypatch.setattr(registry, "time", SimpleNamespace(monotonic=lambda: later))
+    listing.raise_if_down()  # too old to say anything: a prompt tries for itself
+
+
+SLOW = LMStudioTimeoutError(
+    "LM Studio sent nothing for 0.6 s (read timeout) on GET /api/v1/models.", which="read"
+)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        SLOW,
+        (200, "<html>not json"),
+        (500, '{"error": "boom"}'),
+        (401, '{"error": {"code": "invalid_api_key", "message": "no"}}'),
+    ],
+    ids=["read-timeout", "malformed", "500", "401"],
+)
+def test_a_listing_that_failed_otherwise_lets_prompts_through(
+    serve: Callable[..., FakeServer], failure: Answer
+) -> None:
+    """A busy server lists slowly, and the listing's timeouts are far shorter than the user's.
+
+    Nor do garbage, a failure or a refused key say what the transport would meet (it lists
+    again with the configured timeouts and retries, and `--key` may hold the right key).
+    """
+    serve({"/api/v1/models": failure})
+    listing = registry.current_listing()
+    assert listing.error is not None
+    assert not listing.server_down
+    listing.raise_if_down()
+
+
+def test_nothing_saved_and_nothing_answering(serve: Callable[..., FakeServer]) -> None:
+    serve({"/api/v1/models": REFUSED})
+    listing = registry.current_listing()
+    assert listing.models == ()
+    assert isinstance(listing.error, ServerUnreachableError)
+
+
+def test_a_server_that_lists_nowhere_is_not_lm_studio(serve: Callable[..., FakeServer]) -> None:
+    serve({})
+    listing = registry.current_listing()
+    assert isinstance(listing.error, ProtocolError)
+    assert "lists no models at /api/v1/models, /api/v0/models, /v1/models" in str(listing.error)
+
+
+def test_the_deadline_bounds_the_whole_listing(
+    serve: Callable[..., FakeServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(LMSTUDIO_03)
+    monkeypatch.setattr(registry, "DEADLINE_SECS", 0.0)
+    listing = registry.current_listing()
+    assert server.requests == []
+    assert listing.error is not None
+    assert "did not list its models within 0 s" in listing.error.message
+
+
+def test_the_saved_list_round_trips_and_is_written_only_when_it_changes(
+    serve: Callable[..., FakeServer], llm_user_dir: Path
+) -> None:
+    serve(LMSTUDIO_03)
+    listing = registry.current_listing()
+    path = registry.cache_path()
+    assert path == llm_user_dir / "lmstudio-models.json"
+    saved = json.loads(path.read_text())
+    assert saved["version"] == 1
+    assert saved["servers"][BASE]["dialect"] == "v0"
+    assert registry.saved_models(registry.read_saved(BASE)) == list(listing.models)
+    written = path.stat().st_mtime_ns
+    time.sleep(0.01)
+    registry.forget()
+    registry.current_listing()
+    assert path.stat().st_mtime_ns == written
+
+
+def test_a_damaged_saved_list_is_ignored(serve: Callable[..., FakeServer]) -> None:
+    registry.cache_path().write_text("{not json")
+    serve({"/api/v1/models": REFUSED})
+    assert registry.current_listing().models == ()
+    registry.cache_path().write_text(
+        json.dumps({"version": 1, "servers": {BASE: {"models": [{"id": 5}, {"id": "ok"}]}}})
+    )
+    registry.forget()
+    assert [m.id for m in registry.current_listing().models] == ["ok"]
+
+
+def test_model_from_dict_inverts_as_dict() -> None:
+    model = ModelInfo(
+        "qwen/qwen3-4b",
+        type="vlm",
+        state="loaded",
+        quantization="Q4_K_M",
+        max_context_length=32768,
+        loaded_context_length=4096,
+        capabilities=frozenset({"vision", "tool_use"}),
+        instance_ids=("qwen/qwen3-4b:2",),
+    )
+    assert registry.model_from_dict(model.as_dict()) == model
+
+
+def test_the_api_key_llm_knows_is_sent(
+    serve: Callable[..., FakeServer], llm_user_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(LMSTUDIO_04)
+    registry.current_listing()
+    assert "Authorization" not in server.requests[-1][1]
+    monkeypatch.setenv("LMSTUDIO_API_KEY", "sk-lm-from-env")
+    registry.current_listing()
+    assert server.requests[-1][1]["Authorization"] == "Bearer sk-lm-from-env"
+    (llm_user_dir / "keys.json").write_text(json.dumps({"lmstudio": "sk-lm-stored"}))
+    registry.current_listing()
+    assert server.requests[-1][1]["Authorization"] == "Bearer sk-lm-stored"
+
+
+def test_bad_settings_are_kept_as_the_listing_error(
+    serve: Callable[..., FakeServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(LMSTUDIO_04)
+    monkeypatch.setenv("LMSTUDIO_BASE_URL", "localhost:1234")
+    listing = registry.current_listing()
+    assert server.requests == []
+    assert listing.error is not None
+    assert "base_url='localhost:1234'" in listing.error.message
