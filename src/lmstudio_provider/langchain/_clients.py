@@ -22,7 +22,7 @@ import asyncio
 import threading
 import weakref
 from collections.abc import AsyncGenerator
-from typing import Any, NamedTuple, Self, TypeAlias
+from typing import NamedTuple, Self, TypeAlias
 
 import httpx2
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
@@ -31,10 +31,10 @@ from lmstudio_provider.transport import (
     AsyncLMStudioClient,
     LMStudioClient,
     Settings,
-    settings_from_kwargs,
+    resolve_settings,
 )
 
-__all__ = ["LMStudioConnection", "effective_settings"]
+__all__ = ["LMStudioConnection"]
 
 
 class _LoopClient(NamedTuple):
@@ -66,22 +66,6 @@ async def _close_with_loop(
             if entry is not None and entry.client is client:
                 del clients[loop]
         await client.aclose()
-
-
-def effective_settings(base: Settings | None, **overrides: Any) -> Settings:
-    """``base`` (or the environment, the YAML file and the defaults) with ``overrides``.
-
-    Raises:
-        ConfigError: naming each bad value and where it came from.
-    """
-    given = {key: value for key, value in overrides.items() if value is not None}
-    if base is None:
-        return settings_from_kwargs(**given)
-    if not given:
-        return base
-    inherited = base.model_dump(exclude_none=True)
-    inherited.pop("provider", None)
-    return settings_from_kwargs(**{**inherited, **given})
 
 
 class LMStudioConnection(BaseModel):
@@ -128,7 +112,7 @@ class LMStudioConnection(BaseModel):
 
     @model_validator(mode="after")
     def _resolve_settings(self) -> Self:
-        settings = effective_settings(
+        settings = resolve_settings(
             self.settings,
             base_url=self.base_url,
             api_key=self.api_key,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         load_settings as load_settings,
         looks_secret as looks_secret,
         read_yaml_section as read_yaml_section,
+        resolve_settings as resolve_settings,
         setting_origins as setting_origins,
         settings_from_kwargs as settings_from_kwargs,
     )
@@ -120,6 +121,7 @@ _EXPORTS = {
     "read_yaml_section": "_config",
     "ReasoningEffort": "_params",
     "resolve_model_name": "_models",
+    "resolve_settings": "_config",
     "SamplingOptions": "_core",
     "ServerError": "_errors",
     "ServerUnreachableError": "_errors",
@@ -183,6 +185,7 @@ __all__ = [
     "new_tool_call_id",
     "read_yaml_section",
     "resolve_model_name",
+    "resolve_settings",
     "setting_origins",
     "settings_from_kwargs",
     "validate_params",

@@ -72,8 +72,8 @@ class AsyncLMStudioClient(ClientBase):
     """Asynchronous client for LM Studio's server; the twin of ``LMStudioClient``.
 
     Args:
-        settings: complete settings; when omitted they come from ``kwargs``, the
-            environment, the YAML file and the defaults, in that order.
+        settings: complete settings to start from; when omitted they come from the
+            environment, the YAML file and the defaults. ``kwargs`` override either.
         http_client: an ``httpx2.AsyncClient`` to use instead of creating one (it is
             not closed by ``aclose()``).
         **kwargs: any setting, as for ``LMStudioClient``.

@@ -46,6 +46,7 @@ __all__ = [
     "Settings",
     "default_config_path",
     "load_settings",
+    "resolve_settings",
     "setting_origins",
     "settings_from_kwargs",
 ]
@@ -172,6 +173,25 @@ class Settings(BaseSettings):
             env_nested_max_split=1,
         )
         return (init_settings, env_settings, inference_env, YamlSectionSource(settings_cls))
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """These settings with the flat keyword ``overrides`` that are not ``None``.
+
+        The one merge rule of every front end: an explicit value (an argument, a field,
+        a key given on the command line) wins over the settings; ``None`` keeps the
+        setting. Keywords are those of ``settings_from_kwargs`` (``timeout=5`` sets
+        ``http.timeout_secs``). Unset settings stay unset: the environment is not
+        read again.
+
+        Raises:
+            ConfigError: for an unknown keyword or an invalid value, naming it.
+        """
+        given = nested_overrides(overrides)
+        if not given:
+            return self
+        merged = self.model_dump()
+        merged["http"] = {**merged["http"], **given.pop("http", {})}
+        return validated_settings({**merged, **given})
 
     def masked(self) -> dict[str, Any]:
         """The settings as plain data with the API key masked, for display and logs."""
@@ -339,7 +359,11 @@ def load_settings(**overrides: Any) -> Settings:
         ConfigError: one message naming each bad value, where it came from and
             what is expected.
     """
-    explicit = {key: value for key, value in overrides.items() if value is not None}
+    return validated_settings({key: value for key, value in overrides.items() if value is not None})
+
+
+def validated_settings(explicit: dict[str, Any]) -> Settings:
+    """``Settings(**explicit)``, a ``ValidationError`` turned into one ``ConfigError``."""
     try:
         return Settings(**explicit)
     except ValidationError as error:
@@ -382,10 +406,19 @@ def settings_from_kwargs(**kwargs: Any) -> Settings:
     Raises:
         ConfigError: for an unknown keyword or an invalid value.
     """
+    return load_settings(**nested_overrides(kwargs))
+
+
+def nested_overrides(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Flat keywords (``None`` meaning unset) as settings: ``timeout`` goes under ``http``.
+
+    Raises:
+        ConfigError: for an unknown keyword.
+    """
     overrides: dict[str, Any] = {}
-    http: dict[str, Any] = dict(kwargs.pop("http", None) or {})
+    http: dict[str, Any] = dict(kwargs.get("http") or {})
     for key, value in kwargs.items():
-        if value is None:
+        if value is None or key == "http":
             continue
         if key in HTTP_KEYWORDS:
             http[HTTP_KEYWORDS[key]] = value
@@ -400,4 +433,19 @@ def settings_from_kwargs(**kwargs: Any) -> Settings:
             )
     if http:
         overrides["http"] = http
-    return load_settings(**overrides)
+    return overrides
+
+
+def resolve_settings(settings: Settings | None = None, **overrides: Any) -> Settings:
+    """``settings`` (default: arguments > environment > YAML file > defaults) with ``overrides``.
+
+    ``overrides`` are flat keywords (``base_url``, ``api_key``, ``timeout``,
+    ``connect_timeout``, ``keep_alive``, ``max_idle_connections``, ``max_retries``,
+    ...); ``None`` means unset.
+
+    Raises:
+        ConfigError: naming each bad value and where it came from.
+    """
+    if settings is None:
+        return settings_from_kwargs(**overrides)
+    return settings.with_overrides(**overrides)

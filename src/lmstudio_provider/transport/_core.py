@@ -23,7 +23,7 @@ import httpx2
 import tenacity
 
 from lmstudio_provider import __version__
-from lmstudio_provider.transport._config import Settings, settings_from_kwargs
+from lmstudio_provider.transport._config import Settings, resolve_settings
 from lmstudio_provider.transport._error_mapping import (
     RequestContext,
     error_from_reply,
@@ -505,7 +505,7 @@ class ClientBase:
 
     def __init__(self, settings: Settings | None, overrides: dict[str, Any]) -> None:
         configure_from_env()
-        self._core = ClientCore(settings or settings_from_kwargs(**overrides))
+        self._core = ClientCore(resolve_settings(settings, **overrides))
 
     @property
     def settings(self) -> Settings:

@@ -70,8 +70,8 @@ class LMStudioClient(ClientBase):
     """Synchronous client for LM Studio's server.
 
     Args:
-        settings: complete settings; when omitted they come from ``kwargs``, the
-            environment, the YAML file and the defaults, in that order.
+        settings: complete settings to start from; when omitted they come from the
+            environment, the YAML file and the defaults. ``kwargs`` override either.
         http_client: an ``httpx2.Client`` to use instead of creating one (it is not
             closed by ``close()``).
         **kwargs: any setting: ``base_url``, ``api_key``, ``default_model``,
