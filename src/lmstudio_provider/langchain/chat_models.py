@@ -35,7 +35,6 @@ from lmstudio_provider.langchain._outputs import (
     chunk_message,
     last_chunk,
 )
-from lmstudio_provider.langchain._params import SAMPLING_PARAMETERS, param_field
 from lmstudio_provider.langchain._streaming import LEAN_STREAMING, astream_lean, stream_lean
 from lmstudio_provider.langchain._structured import (
     StructuredOutputMethod,
@@ -46,7 +45,7 @@ from lmstudio_provider.langchain._structured import (
     structured_output_plan,
     with_raw,
 )
-from lmstudio_provider.transport import ChatOptions, ChatResponse, ReasoningEffort, validate_params
+from lmstudio_provider.transport import ChatOptions, ChatParamFields, ChatResponse
 
 __all__ = ["ChatLMStudio"]
 
@@ -54,6 +53,7 @@ __all__ = ["ChatLMStudio"]
 # "whatever model is loaded".
 LOADED_MODEL = "local-model"
 _REQUEST_FIELDS = ("tools", "tool_choice", "response_format")
+SAMPLING_PARAMETERS = tuple(ChatParamFields.model_fields)
 # What a call (``invoke``, ``stream``, ``bind``...) may pass, besides ``stream``.
 _CALL_PARAMETERS = frozenset(
     ("model", "stop", "stream_usage", "extra_body", *_REQUEST_FIELDS, *SAMPLING_PARAMETERS)
@@ -106,7 +106,7 @@ class _Request:
     stream_usage: bool
 
 
-class ChatLMStudio(LMStudioConnection, BaseChatModel):
+class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
     """LM Studio chat model integration: any model LM Studio serves, through its local server.
 
     Setup:
@@ -136,8 +136,10 @@ class ChatLMStudio(LMStudioConnection, BaseChatModel):
         stream_usage: bool
             Report token usage on the last chunk of a stream (default ``True``).
 
-        Ranges and descriptions come from ``lmstudio_provider.ChatParams``; a value out
-        of range fails at construction, and per call before anything is sent.
+        These fields, their ranges and descriptions are ``ChatParamFields``'s (in
+        ``lmstudio_provider.transport``), shared with the transport and the ``llm``
+        plugin; a value out of range fails at construction, and per call before
+        anything is sent.
 
     Key init args — client params:
         base_url: str | None
@@ -352,60 +354,6 @@ class ChatLMStudio(LMStudioConnection, BaseChatModel):
     """LM Studio model id or a unique part of one; unset: the configured default model,
     else the loaded model."""
 
-    max_tokens: int | None = param_field("max_tokens")
-    """Range and meaning: ``ChatParams.max_tokens``; unset: LM Studio's setting."""
-
-    temperature: float | None = param_field("temperature")
-    """Range and meaning: ``ChatParams.temperature``; unset: LM Studio's setting."""
-
-    top_p: float | None = param_field("top_p")
-    """Range and meaning: ``ChatParams.top_p``; unset: LM Studio's setting."""
-
-    frequency_penalty: float | None = param_field("frequency_penalty")
-    """Range and meaning: ``ChatParams.frequency_penalty``; unset: not sent."""
-
-    presence_penalty: float | None = param_field("presence_penalty")
-    """Range and meaning: ``ChatParams.presence_penalty``; unset: not sent."""
-
-    stop: str | list[str] | None = param_field("stop")
-    """Meaning: ``ChatParams.stop``; an empty list means none."""
-
-    seed: int | None = param_field("seed")
-    """Meaning: ``ChatParams.seed``; unset: not sent."""
-
-    top_k: int | None = param_field("top_k")
-    """LM Studio extension; range and meaning: ``ChatParams.top_k``."""
-
-    min_p: float | None = param_field("min_p")
-    """LM Studio extension; range and meaning: ``ChatParams.min_p``."""
-
-    repeat_penalty: float | None = param_field("repeat_penalty")
-    """LM Studio extension; range and meaning: ``ChatParams.repeat_penalty``."""
-
-    ttl: int | None = param_field("ttl")
-    """LM Studio extension; range and meaning: ``ChatParams.ttl``."""
-
-    draft_model: str | None = param_field("draft_model")
-    """LM Studio extension; meaning: ``ChatParams.draft_model``."""
-
-    logit_bias: dict[str, float] | None = param_field("logit_bias")
-    """LM Studio extension; range and meaning: ``ChatParams.logit_bias``."""
-
-    mirostat_mode: int | None = param_field("mirostat_mode")
-    """LM Studio extension; range and meaning: ``ChatParams.mirostat_mode``."""
-
-    mirostat_tau: float | None = param_field("mirostat_tau")
-    """LM Studio extension; range and meaning: ``ChatParams.mirostat_tau``."""
-
-    mirostat_eta: float | None = param_field("mirostat_eta")
-    """LM Studio extension; range and meaning: ``ChatParams.mirostat_eta``."""
-
-    cache_prompt: bool | None = param_field("cache_prompt")
-    """LM Studio extension; meaning: ``ChatParams.cache_prompt``."""
-
-    reasoning_effort: ReasoningEffort | None = param_field("reasoning_effort")
-    """LM Studio extension; values and meaning: ``ChatParams.reasoning_effort``."""
-
     extra_body: dict[str, Any] | None = None
     """Fields sent verbatim in every request body (they cannot set ``model``,
     ``messages`` or ``stream``)."""
@@ -448,12 +396,6 @@ class ChatLMStudio(LMStudioConnection, BaseChatModel):
     @classmethod
     def _no_stop_means_none(cls, value: Any) -> Any:
         return None if value == [] else value  # LangChain's "no stop sequences"
-
-    @model_validator(mode="after")
-    def _check_params(self) -> Self:
-        # ChatParams' own validators (non-empty stop items, logit_bias token ids) too.
-        validate_params(self._sampling_params())
-        return self
 
     @model_validator(mode="after")
     def _set_lmstudio_version(self) -> Self:

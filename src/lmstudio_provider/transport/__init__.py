@@ -29,9 +29,7 @@ if TYPE_CHECKING:
     )
     from lmstudio_provider.transport._core import (
         EMBED_BATCH_SIZE as EMBED_BATCH_SIZE,
-        ChatOptions as ChatOptions,
         HealthReport as HealthReport,
-        SamplingOptions as SamplingOptions,
     )
     from lmstudio_provider.transport._errors import (
         START_SERVER_HINT as START_SERVER_HINT,
@@ -62,8 +60,11 @@ if TYPE_CHECKING:
         resolve_model_name as resolve_model_name,
     )
     from lmstudio_provider.transport._params import (
+        ChatOptions as ChatOptions,
+        ChatParamFields as ChatParamFields,
         ChatParams as ChatParams,
         ReasoningEffort as ReasoningEffort,
+        SamplingOptions as SamplingOptions,
         validate_params as validate_params,
     )
     from lmstudio_provider.transport._parsing import (
@@ -90,7 +91,8 @@ _EXPORTS = {
     "AuthenticationError": "_errors",
     "BadRequestError": "_errors",
     "ChatChunk": "_results",
-    "ChatOptions": "_core",
+    "ChatOptions": "_params",
+    "ChatParamFields": "_params",
     "ChatParams": "_params",
     "ChatResponse": "_results",
     "ChatStream": "_sync_client",
@@ -122,7 +124,7 @@ _EXPORTS = {
     "ReasoningEffort": "_params",
     "resolve_model_name": "_models",
     "resolve_settings": "_config",
-    "SamplingOptions": "_core",
+    "SamplingOptions": "_params",
     "ServerError": "_errors",
     "ServerUnreachableError": "_errors",
     "setting_origins": "_config",
@@ -147,6 +149,7 @@ __all__ = [
     "BadRequestError",
     "ChatChunk",
     "ChatOptions",
+    "ChatParamFields",
     "ChatParams",
     "ChatResponse",
     "ChatStream",

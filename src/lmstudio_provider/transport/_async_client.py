@@ -19,7 +19,6 @@ from lmstudio_provider.transport._core import (
     EMBED_BATCH_SIZE,
     STREAM_HEADERS,
     Call,
-    ChatOptions,
     ClientBase,
     ClientCore,
     Flow,
@@ -35,6 +34,7 @@ from lmstudio_provider.transport._error_mapping import (
 )
 from lmstudio_provider.transport._errors import LMStudioError
 from lmstudio_provider.transport._models import ModelInfo, ModelKind
+from lmstudio_provider.transport._params import ChatOptions
 from lmstudio_provider.transport._results import ChatChunk, ChatResponse, EmbeddingResult
 
 __all__ = ["AsyncChatStream", "AsyncLMStudioClient"]

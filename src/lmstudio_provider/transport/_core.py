@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 import httpx2
 import tenacity
@@ -46,21 +46,19 @@ from lmstudio_provider.transport._models import (
     parse_models,
     resolve_model_name,
 )
-from lmstudio_provider.transport._params import ChatParams, validate_params
+from lmstudio_provider.transport._params import ChatOptions, ChatParams, validate_params
 from lmstudio_provider.transport._parsing import StreamState, check_model, parse_chat_response
 from lmstudio_provider.transport._request_body import build_chat_body, build_embeddings_body
 from lmstudio_provider.transport._results import ChatResponse, EmbeddingResult, Metrics, Usage
 
 __all__ = [
     "Call",
-    "ChatOptions",
     "ClientBase",
     "ClientCore",
     "Flow",
     "HealthReport",
     "PreparedChat",
     "Reply",
-    "SamplingOptions",
     "StreamResult",
 ]
 
@@ -73,38 +71,6 @@ MODEL_ENDPOINTS: tuple[tuple[str, Literal["v1", "v0", "openai"]], ...] = (
     ("/api/v0/models", "v0"),
     ("/v1/models", "openai"),
 )
-
-
-class SamplingOptions(TypedDict, total=False):
-    """Generation parameters of a chat: see ``ChatParams`` for ranges and meanings."""
-
-    max_tokens: int
-    temperature: float
-    top_p: float
-    frequency_penalty: float
-    presence_penalty: float
-    stop: str | list[str]
-    seed: int
-    top_k: int
-    min_p: float
-    repeat_penalty: float
-    ttl: int
-    draft_model: str
-    logit_bias: dict[str, float]
-    mirostat_mode: int
-    mirostat_tau: float
-    mirostat_eta: float
-    cache_prompt: bool
-    reasoning_effort: Literal["none", "minimal", "low", "medium", "high"]
-
-
-class ChatOptions(SamplingOptions, total=False):
-    """Keyword arguments of ``chat``/``stream_chat`` besides the messages and model."""
-
-    tools: Sequence[Mapping[str, Any]] | None
-    tool_choice: str | Mapping[str, Any] | None
-    response_format: Mapping[str, Any] | None
-    extra_body: Mapping[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)

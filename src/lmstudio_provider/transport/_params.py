@@ -1,14 +1,16 @@
 """Request parameters: one typed definition shared by the transport and both front ends.
 
-``ChatParams`` is the single source of truth for what a chat request may carry,
-which ranges are valid and what each parameter means. The LangChain fields and
-the ``llm`` options are derived from it, so a range or a description is written
-once.
+``ChatParamFields`` declares what a chat request may carry, which ranges are valid
+and what each parameter means, once. ``ChatParams`` validates a request with them,
+``ChatLMStudio`` inherits them as its fields and the ``llm`` options are derived
+from them. ``SamplingOptions`` repeats the names and types as ``chat()`` keywords for
+type checkers (a TypedDict cannot be derived); a test fails when the two drift.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -17,7 +19,11 @@ from lmstudio_provider.transport._errors import InvalidParameterError
 __all__ = [
     "EXTENSION_PARAMETERS",
     "STANDARD_PARAMETERS",
+    "ChatOptions",
+    "ChatParamFields",
     "ChatParams",
+    "ReasoningEffort",
+    "SamplingOptions",
     "describe_validation_error",
     "validate_params",
 ]
@@ -25,10 +31,9 @@ __all__ = [
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high"]
 
 
-class ChatParams(BaseModel):
-    """Sampling and generation parameters of a chat request; unset ones are never sent."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ChatParamFields(BaseModel):
+    """The sampling and generation parameters of a chat, unset by default, with their
+    ranges and meanings: the fields of ``ChatParams`` and of ``ChatLMStudio``."""
 
     max_tokens: int | None = Field(
         None, ge=-1, description="Maximum number of tokens to generate (-1: no limit)."
@@ -105,9 +110,47 @@ class ChatParams(BaseModel):
             return out
         return value
 
+
+class ChatParams(ChatParamFields):
+    """Sampling and generation parameters of a chat request; unset ones are never sent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     def to_body(self) -> dict[str, Any]:
         """The request body fields for the parameters that are set."""
         return self.model_dump(exclude_none=True)
+
+
+class SamplingOptions(TypedDict, total=False):
+    """``ChatParams`` as keyword arguments (the same names and types, in the same order)."""
+
+    max_tokens: int
+    temperature: float
+    top_p: float
+    frequency_penalty: float
+    presence_penalty: float
+    stop: str | list[str]
+    seed: int
+    top_k: int
+    min_p: float
+    repeat_penalty: float
+    ttl: int
+    draft_model: str
+    logit_bias: dict[str, float]
+    mirostat_mode: int
+    mirostat_tau: float
+    mirostat_eta: float
+    cache_prompt: bool
+    reasoning_effort: ReasoningEffort
+
+
+class ChatOptions(SamplingOptions, total=False):
+    """Keyword arguments of ``chat``/``stream_chat`` besides the messages and model."""
+
+    tools: Sequence[Mapping[str, Any]] | None
+    tool_choice: str | Mapping[str, Any] | None
+    response_format: Mapping[str, Any] | None
+    extra_body: Mapping[str, Any] | None
 
 
 STANDARD_PARAMETERS = (
