@@ -3,8 +3,11 @@
 Run it with the README's main-job command, or ``uv run python examples/quickstart.py``.
 It talks to LM Studio at the configured base URL (``LMSTUDIO_BASE_URL``, default
 http://localhost:1234) and uses whatever model is loaded there. When no LM Studio
-answers, it starts the stand-in (llama.cpp's server with Gemma 3 270M, from the
-``integration`` dependency group), streams from it, and stops it afterwards.
+answers, it starts the stand-in (llama.cpp's server with SmolLM2 135M Instruct, from
+the ``integration`` dependency group), streams from it, and stops it afterwards.
+
+The answer goes to stdout, everything about it (which server, errors) to stderr, and
+stdout is flushed before anything goes to stderr, so that the two never interleave.
 """
 
 from __future__ import annotations
@@ -32,12 +35,15 @@ def model_server(use_standin: bool) -> Iterator[str | None]:
             return
         print(f"{health.error}\n", file=sys.stderr)
     print(
-        "Starting the stand-in model server (llama.cpp + Gemma 3 270M) on loopback...",
+        "Starting the stand-in model server (llama.cpp + SmolLM2 135M Instruct) on loopback...",
         file=sys.stderr,
     )
     with start_standin() as server:
-        print(f"Stand-in ready at {server.base_url}.\n", file=sys.stderr)
+        print(
+            f"Stand-in ready at {server.base_url} (its log: {server.log_path}).\n", file=sys.stderr
+        )
         yield server.base_url
+        sys.stdout.flush()  # the answer and its metrics first, then our own message
     print("Stand-in stopped.", file=sys.stderr)
 
 
@@ -54,6 +60,7 @@ def stream_once(base_url: str | None, prompt: str, model: str | None, max_tokens
                     sys.stdout.write(chunk.text)
                     sys.stdout.flush()
         except LMStudioError as error:
+            sys.stdout.flush()
             print(f"\n{error}", file=sys.stderr)
             return 1
         result = stream.result

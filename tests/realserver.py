@@ -2,7 +2,7 @@
 
 With ``LMSTUDIO_BASE_URL`` set, the tiers run unchanged against that server (a real
 LM Studio). Otherwise the ``server`` fixture starts the stand-in (llama.cpp's server
-with Gemma 3 270M, see ``lmstudio_provider.standin``) on a free port, once per
+with SmolLM2 135M Instruct, see ``lmstudio_provider.standin``) on a free port, once per
 session, and stops it at the end. Tests of what only LM Studio does ask for the
 ``lmstudio_only`` fixture, which skips on other servers with the reason. Tests under
 a ``REAL_SERVER_DIRS`` folder are marked ``integration``.

