@@ -131,6 +131,12 @@ def parse_chat_response(
         ) from None
 
 
+def finish_reason(given: str | None, has_tool_calls: bool) -> str | None:
+    """The finish reason, ``tool_calls`` when a tool was called (LM Studio before 0.3.15
+    said ``stop``)."""
+    return "tool_calls" if given == "stop" and has_tool_calls else given
+
+
 def _chat_result(
     body: Any, requested_model: str | None, context: RequestContext, metrics: Metrics
 ) -> ChatResponse:
@@ -158,9 +164,7 @@ def _chat_result(
     usage = Usage.from_wire(body["usage"]) if isinstance(body.get("usage"), dict) else None
     raw_stats = body.get("stats")
     stats: dict[str, Any] = raw_stats if isinstance(raw_stats, dict) else {}
-    finish = choice.get("finish_reason")
-    if tool_calls and finish == "stop":
-        finish = "tool_calls"  # LM Studio before 0.3.15
+    finish = finish_reason(choice.get("finish_reason"), bool(tool_calls))
     metrics.tokens_per_second = compute_tokens_per_second(stats, usage, metrics.wall_duration_secs)
     return ChatResponse(
         text=text,
@@ -290,14 +294,11 @@ class StreamState:
             ToolCall(id=call.id, name=call.name, arguments="".join(call.arguments))
             for _, call in sorted(self._calls.items())
         ]
-        finish = self.finish_reason
-        if calls and finish == "stop":
-            finish = "tool_calls"  # LM Studio before 0.3.15
         return ChatResponse(
             text="".join(self._text),
             reasoning="".join(self._reasoning),
             tool_calls=calls,
-            finish_reason=finish,
+            finish_reason=self.finish_reason,
             usage=self.usage,
             stats=self.stats,
             model=self.model or self.requested_model or "",
@@ -367,10 +368,8 @@ class StreamState:
             self._reasoning.append(reasoning)
         raw_calls = delta.get("tool_calls")
         tool_calls = self._on_tool_calls(raw_calls) if raw_calls else None
-        finish = choice.get("finish_reason")
+        finish = finish_reason(choice.get("finish_reason"), bool(self._calls))
         if finish:
-            if finish == "stop" and self._calls:
-                finish = "tool_calls"  # LM Studio before 0.3.15
             self.finish_reason = finish
         if not (text or reasoning or tool_calls or finish or usage or stats):
             return None  # a role-only delta, or text held back to complete a tag
