@@ -503,7 +503,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         **kwargs: Any,
     ) -> LangChainResult:
         request = self._request(messages, stop, kwargs)
-        client = await self._async_transport_for_loop()
+        client = self._atransport()
         result = await client.chat(request.messages, model=request.model, **request.options)
         return _chat_result(result)
 
@@ -538,7 +538,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         kwargs: dict[str, Any],
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._request(messages, stop, kwargs)
-        client = await self._async_transport_for_loop()
+        client = self._atransport()
         stream = client.stream_chat(request.messages, model=request.model, **request.options)
         async with stream:
             async for chunk in stream:

@@ -89,7 +89,7 @@ class LMStudioEmbeddings(LMStudioConnection, Embeddings):
         """Embed ``texts`` asynchronously; one vector per text, in order."""
         if not texts:
             return []
-        client = await self._async_transport_for_loop()
+        client = self._atransport()
         result = await client.embed(texts, model=self.model, batch_size=self.batch_size)
         return result.vectors
 

@@ -1,15 +1,26 @@
-"""``AsyncLMStudioClient``: the asyncio transport (one pooled ``httpx2.AsyncClient``).
+"""``AsyncLMStudioClient``: the asyncio transport.
 
 It drives the same flows as ``LMStudioClient``; only the I/O is awaited.
+
+A connection belongs to the event loop that opened it, and once that loop is closed
+it cannot be closed any more. So the client keeps one pooled ``httpx2.AsyncClient``
+per event loop, and each pool is closed by its loop as the loop shuts down: a
+started async generator holds it, and ``loop.shutdown_asyncgens()`` (which
+``asyncio.run``, ``asyncio.Runner`` and pytest-asyncio call before closing a loop)
+finalises that generator on the loop, closing the pool there. A client used in
+``asyncio.run`` after ``asyncio.run`` thus leaves no socket behind. (A loop closed
+with a bare ``loop.close()`` finalises nothing: its pool is dropped, unclosed, when
+the client next meets another loop.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self, Unpack
+from typing import Any, NamedTuple, Self, TypeAlias, Unpack
 
 import httpx2
 import tenacity
@@ -68,14 +79,45 @@ class AsyncChatStream(StreamResult):
             await self._chunks.aclose()
 
 
+class _LoopPool(NamedTuple):
+    """The connection pool of one event loop, and the generator that closes it with the loop."""
+
+    http: httpx2.AsyncClient
+    closer: AsyncGenerator[None, None]
+
+
+_LoopPools: TypeAlias = weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool]
+
+
+async def _close_with_loop(
+    http: httpx2.AsyncClient, registry: weakref.ref[_LoopPools]
+) -> AsyncGenerator[None, None]:
+    """Started on a loop, it waits; the loop's ``shutdown_asyncgens()`` closes ``http``.
+
+    The event loop finalises every async generator still suspended when it shuts down
+    (or when the generator is garbage-collected while the loop runs), on that loop:
+    the one place ``http``'s connections can still be closed cleanly.
+    """
+    try:
+        yield
+    finally:
+        pools = registry()
+        if pools is not None:
+            loop = asyncio.get_running_loop()
+            entry = pools.get(loop)
+            if entry is not None and entry.http is http:
+                del pools[loop]
+        await http.aclose()
+
+
 class AsyncLMStudioClient(ClientBase):
     """Asynchronous client for LM Studio's server; the twin of ``LMStudioClient``.
 
     Args:
         settings: complete settings to start from; when omitted they come from the
             environment, the YAML file and the defaults. ``kwargs`` override either.
-        http_client: an ``httpx2.AsyncClient`` to use instead of creating one (it is
-            not closed by ``aclose()``).
+        http_client: an ``httpx2.AsyncClient`` to use, on every event loop, instead of
+            a pool per loop (it is not closed by ``aclose()``).
         **kwargs: any setting, as for ``LMStudioClient``.
 
     Example:
@@ -95,8 +137,8 @@ class AsyncLMStudioClient(ClientBase):
         **kwargs: Any,
     ) -> None:
         super().__init__(settings, kwargs)
-        self._owns_http = http_client is None
-        self._http = http_client or httpx2.AsyncClient(**self._core.http_client_options())
+        self._given_http = http_client
+        self._pools: _LoopPools = weakref.WeakKeyDictionary()
 
     async def __aenter__(self) -> Self:
         return self
@@ -110,16 +152,41 @@ class AsyncLMStudioClient(ClientBase):
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        """Close the running loop's pooled connections; a later call opens new ones.
+
+        Pools of other loops are closed by their loops as they shut down; a given
+        ``http_client`` stays open.
+        """
+        entry = self._pools.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry.closer.aclose()  # its ``finally`` closes the pool
+
+    async def _http(self) -> httpx2.AsyncClient:
+        """The running loop's connection pool, opened on first use (see the module's doc)."""
+        if self._given_http is not None:
+            return self._given_http
+        loop = asyncio.get_running_loop()
+        entry = self._pools.get(loop)
+        if entry is not None:
+            return entry.http
+        # A loop closed without shutting down its async generators (``loop.close()``
+        # alone) never closed its pool, and no longer can: forget it.
+        for closed in [other for other in self._pools if other.is_closed()]:
+            self._pools.pop(closed, None)
+        http = httpx2.AsyncClient(**self._core.http_client_options())
+        closer = _close_with_loop(http, weakref.ref(self._pools))
+        self._pools[loop] = _LoopPool(http, closer)
+        await anext(closer)  # its first step registers it with the loop's hooks
+        return http
 
     # -- I/O ------------------------------------------------------------------
 
     async def _send_once(self, call: Call) -> tuple[int, bytes]:
         self._core.log_call(call)
         started = time.perf_counter()
+        http = await self._http()
         try:
-            response = await self._http.request(call.method, call.path, json=call.body)
+            response = await http.request(call.method, call.path, json=call.body)
         except httpx2.HTTPError as error:
             raise error_from_transport(error, self._core.context(call)) from error
         self._core.log_reply(call, response.status_code, started)
@@ -205,11 +272,12 @@ class AsyncLMStudioClient(ClientBase):
                 with attempt:
                     self._core.log_call(call)
                     started = time.perf_counter()
-                    request = self._http.build_request(
+                    http = await self._http()
+                    request = http.build_request(
                         call.method, call.path, json=call.body, headers=STREAM_HEADERS
                     )
                     try:
-                        response = await self._http.send(request, stream=True)
+                        response = await http.send(request, stream=True)
                     except httpx2.HTTPError as error:
                         raise error_from_transport(error, self._core.context(call)) from error
                     self._core.log_reply(call, response.status_code, started)

@@ -94,8 +94,10 @@ class LMStudioClient(ClientBase):
         **kwargs: Any,
     ) -> None:
         super().__init__(settings, kwargs)
-        self._owns_http = http_client is None
         self._http = http_client or httpx2.Client(**self._core.http_client_options())
+        # Its own pool is closed by ``close()`` or, at the latest, when the client is
+        # collected (open sockets would warn); a given ``http_client`` is the caller's.
+        self._closer = weakref.finalize(self, self._http.close) if http_client is None else None
 
     def __enter__(self) -> Self:
         return self
@@ -109,8 +111,9 @@ class LMStudioClient(ClientBase):
         self.close()
 
     def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
+        """Close the pooled connections (a given ``http_client`` stays open)."""
+        if self._closer is not None:
+            self._closer()
 
     # -- I/O ------------------------------------------------------------------
 

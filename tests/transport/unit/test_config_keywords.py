@@ -231,8 +231,9 @@ async def test_async_client_construction_uses_the_same_settings() -> None:
     )
     try:
         assert client.settings.http.timeout_secs == 5
-        assert client._http.timeout == httpx2.Timeout(5.0, connect=2.0, pool=2.0)
-        assert client._http.headers["Authorization"] == f"Bearer {SECRET}"
+        http = await client._http()  # the running event loop's pool
+        assert http.timeout == httpx2.Timeout(5.0, connect=2.0, pool=2.0)
+        assert http.headers["Authorization"] == f"Bearer {SECRET}"
     finally:
         await client.aclose()
 
