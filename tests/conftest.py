@@ -16,7 +16,14 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 import pytest_socket  # noqa: E402
 
-pytest_plugins = ["respx.plugin", "realserver", "llm_fixtures", "fault_server", "cassette_support"]
+pytest_plugins = [
+    "respx.plugin",
+    "realserver",
+    "llm_fixtures",
+    "fault_server",
+    "cassette_support",
+    "lmstudio_v1",
+]
 
 CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "lmstudio-captures"
 # Tiers that only talk to servers of their own on loopback, or to nothing at all.

@@ -431,6 +431,7 @@ def model_from_dict(data: dict[str, Any]) -> ModelInfo:
         raise ValueError("a saved model has no id")
     values["capabilities"] = frozenset(values.get("capabilities") or ())
     values["instance_ids"] = tuple(values.get("instance_ids") or ())
+    values.pop("instances", None)  # load configs are not kept: a live list has them
     return ModelInfo(**values)
 
 

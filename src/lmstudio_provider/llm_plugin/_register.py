@@ -87,8 +87,10 @@ def _names_to_register(
         if not part or name in listed or name == DEFAULT_MODEL_ID:
             continue
         match = _match(part, own)
-        if match is not None:
+        if match is not None and match.instance_of is None:
             aliases[match.id].append(name)
+        elif match is not None:
+            kept.append(name)  # a loaded instance (`my-qwen`, `key:2`): prompts name it
         elif _match(part, others) is None:
             kept.append(name)  # a model of the other kind is not this kind's business
     return aliases, kept

@@ -44,9 +44,15 @@ from lmstudio_provider.transport._error_mapping import (
     error_from_transport,
 )
 from lmstudio_provider.transport._errors import LMStudioError
-from lmstudio_provider.transport._models import ModelInfo, ModelKind
+from lmstudio_provider.transport._models import LoadedInstance, ModelInfo, ModelKind
 from lmstudio_provider.transport._params import ChatOptions
 from lmstudio_provider.transport._results import ChatChunk, ChatResponse, EmbeddingResult
+from lmstudio_provider.transport._runtime import (
+    DOWNLOAD_POLL_SECS,
+    DownloadProgress,
+    LoadResult,
+    build_download_body,
+)
 
 __all__ = ["AsyncChatStream", "AsyncLMStudioClient"]
 
@@ -186,7 +192,9 @@ class AsyncLMStudioClient(ClientBase):
         started = time.perf_counter()
         http = await self._http()
         try:
-            response = await http.request(call.method, call.path, json=call.body)
+            response = await http.request(
+                call.method, call.path, json=call.body, timeout=self._core.timeout(call)
+            )
         except httpx2.HTTPError as error:
             raise error_from_transport(error, self._core.context(call)) from error
         self._core.log_reply(call, response.status_code, started)
@@ -274,7 +282,11 @@ class AsyncLMStudioClient(ClientBase):
                     started = time.perf_counter()
                     http = await self._http()
                     request = http.build_request(
-                        call.method, call.path, json=call.body, headers=STREAM_HEADERS
+                        call.method,
+                        call.path,
+                        json=call.body,
+                        headers=STREAM_HEADERS,
+                        timeout=self._core.timeout(call),
                     )
                     try:
                         response = await http.send(request, stream=True)
@@ -300,6 +312,8 @@ class AsyncLMStudioClient(ClientBase):
     ) -> AsyncIterator[ChatChunk]:
         started_at = time.perf_counter()
         call: Call = await self._run(self._core.chat_call_flow(prepared, stream=True))
+        if call.loads_model and (owner := stream()) is not None:
+            owner.loading_model = call.model
         response, retries, in_flight = await self._open_stream(call)
         state = self._core.stream_state(call, retries, in_flight, started_at)
         try:
@@ -335,3 +349,73 @@ class AsyncLMStudioClient(ClientBase):
         """Whether the server answers, what it is, what is loaded; never raises."""
         report: HealthReport = await self._run(self._core.health_flow())
         return report
+
+    # -- Model runtime (LM Studio 0.4+) -------------------------------------------
+
+    async def load_model(
+        self,
+        model: str,
+        *,
+        context_length: int | None = None,
+        flash_attention: bool | None = None,
+        eval_batch_size: int | None = None,
+        num_experts: int | None = None,
+        offload_kv_cache_to_gpu: bool | None = None,
+    ) -> LoadResult:
+        """Load a downloaded model and wait until it is loaded; see ``LMStudioClient.load_model``.
+
+        The model is pinned (no idle TTL); ``warm_model(model, ttl=...)`` loads one
+        that expires.
+        """
+        options = {
+            "context_length": context_length,
+            "flash_attention": flash_attention,
+            "eval_batch_size": eval_batch_size,
+            "num_experts": num_experts,
+            "offload_kv_cache_to_gpu": offload_kv_cache_to_gpu,
+        }
+        result: LoadResult = await self._run(self._core.load_flow(model, options))
+        return result
+
+    async def warm_model(self, model: str, *, ttl: int) -> LoadResult:
+        """Load ``model`` just in time with an idle ``ttl``; see ``LMStudioClient.warm_model``."""
+        result: LoadResult = await self._run(self._core.warm_flow(model, ttl))
+        return result
+
+    async def loaded_models(self) -> list[LoadedInstance]:
+        """The loaded model instances: id, model key, context length, load config."""
+        instances: list[LoadedInstance] = await self._run(self._core.loaded_flow())
+        return instances
+
+    async def unload_model(self, instance_id: str) -> str:
+        """Unload one loaded instance (as ``loaded_models()`` names it); returns its id."""
+        unloaded: list[str] = await self._run(self._core.unload_flow([instance_id]))
+        return unloaded[0]
+
+    async def unload_all(self) -> list[str]:
+        """Unload every loaded instance; returns their ids."""
+        unloaded: list[str] = await self._run(self._core.unload_flow(None))
+        return unloaded
+
+    def download_model(
+        self, model: str, quantization: str | None = None, *, poll_secs: float | None = None
+    ) -> AsyncIterator[DownloadProgress]:
+        """Start downloading ``model``; ``async for`` its progress until it is complete.
+
+        See ``LMStudioClient.download_model``. Bad arguments raise right away;
+        stopping the iteration stops the polling, not LM Studio's download.
+        """
+        body = build_download_body(model, quantization)
+        return self._download(body, DOWNLOAD_POLL_SECS if poll_secs is None else poll_secs)
+
+    async def _download(
+        self, body: dict[str, Any], poll_secs: float
+    ) -> AsyncIterator[DownloadProgress]:
+        progress: DownloadProgress = await self._run(self._core.download_start_flow(body))
+        yield progress
+        watch = self._core.download_watch()
+        while not progress.done:
+            assert progress.job_id is not None
+            await asyncio.sleep(poll_secs)
+            progress = await self._run(self._core.download_status_flow(progress.job_id, watch))
+            yield progress

@@ -74,6 +74,12 @@ class HttpSettings(BaseModel):
     connect_timeout_secs: float = Field(10, gt=0, description="Longest wait to connect.")
     keep_alive_secs: float = Field(30, ge=0, description="How long idle connections are kept.")
     max_idle_connections: int = Field(10, ge=0, description="Idle connections kept in the pool.")
+    load_timeout_secs: float = Field(
+        600,
+        gt=0,
+        description="Longest wait for a model to load (load_model, or a request that "
+        "loads its model just in time) before the first byte.",
+    )
 
 
 class Settings(BaseSettings):
@@ -397,6 +403,7 @@ HTTP_KEYWORDS = {
     "connect_timeout": "connect_timeout_secs",
     "keep_alive": "keep_alive_secs",
     "max_idle_connections": "max_idle_connections",
+    "load_timeout": "load_timeout_secs",
 }
 
 

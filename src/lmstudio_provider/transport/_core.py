@@ -15,9 +15,10 @@ import logging
 import ssl
 import threading
 import time
+import urllib.parse
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx2
 import tenacity
@@ -33,6 +34,7 @@ from lmstudio_provider.transport._errors import (
     InvalidParameterError,
     LMStudioError,
     LMStudioTimeoutError,
+    ModelNotAllowedError,
     ModelNotFoundError,
     ProtocolError,
     ServerUnreachableError,
@@ -42,6 +44,8 @@ from lmstudio_provider.transport._models import (
     ModelInfo,
     ModelKind,
     check_allowed,
+    find_instance,
+    is_allowed,
     is_loaded_model_alias,
     parse_models,
     resolve_model_name,
@@ -50,6 +54,23 @@ from lmstudio_provider.transport._params import ChatOptions, ChatParams, validat
 from lmstudio_provider.transport._parsing import StreamState, check_model, parse_chat_response
 from lmstudio_provider.transport._request_body import build_chat_body, build_embeddings_body
 from lmstudio_provider.transport._results import ChatResponse, EmbeddingResult, Metrics, Usage
+from lmstudio_provider.transport._runtime import (
+    DownloadWatch,
+    LoadResult,
+    ModelsDialect,
+    build_load_body,
+    find_loaded_instance,
+    is_unknown_route,
+    loaded_instances,
+    parse_download_progress,
+    parse_load_answer,
+    positive_int,
+    resolve_model_key,
+    unsupported,
+)
+
+if TYPE_CHECKING:
+    from httpx2._client import UseClientDefault
 
 __all__ = [
     "Call",
@@ -82,6 +103,10 @@ class Call:
     body: dict[str, Any] | None = None
     retry: bool = True
     model: str | None = None
+    # The request may load its model first: the load timeout replaces the read timeout.
+    loads_model: bool = False
+    answering: tuple[str, ...] = ()  # other ids that may answer for ``model`` (instances)
+    loaded: tuple[str, ...] | None = None  # what was loaded, for a mismatch message
 
 
 @dataclass(slots=True)
@@ -162,6 +187,7 @@ class ClientCore:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._models: tuple[float, list[ModelInfo]] | None = None
+        self._dialect: ModelsDialect | None = None  # how the server last listed its models
         self._in_flight = 0
         self._lock = threading.Lock()
 
@@ -188,12 +214,29 @@ class ClientCore:
 
     def context(self, call: Call) -> RequestContext:
         http = self.settings.http
+        read = http.load_timeout_secs if call.loads_model else http.timeout_secs
         return RequestContext(
             base_url=self.settings.base_url,
             method=call.method,
             path=call.path,
             model=call.model,
-            timeouts=(http.timeout_secs, http.connect_timeout_secs),
+            timeouts=(read, http.connect_timeout_secs),
+            answering_ids=call.answering,
+            loaded_ids=call.loaded,
+            loads_model=call.loads_model,
+        )
+
+    def timeout(self, call: Call) -> httpx2.Timeout | UseClientDefault:
+        """The client's timeouts, or, when ``call`` loads a model (LM Studio sends nothing
+        until the load is done), the load timeout for reads."""
+        if not call.loads_model:
+            return httpx2.USE_CLIENT_DEFAULT
+        http = self.settings.http
+        return httpx2.Timeout(
+            http.timeout_secs,
+            read=http.load_timeout_secs,
+            connect=http.connect_timeout_secs,
+            pool=http.connect_timeout_secs,
         )
 
     def retry_options(self, call: Call) -> dict[str, Any]:
@@ -270,6 +313,7 @@ class ClientCore:
             if reply.status == 200 and isinstance(body, dict) and "error" not in body:
                 models = parse_models(dialect, body)
                 self._models = (time.monotonic(), models)
+                self._dialect = dialect
                 return models
             # An older LM Studio or another server: 404, or 200 with "Unexpected endpoint".
             last_error = error_from_reply(reply.status, reply.body, self.context(call))
@@ -283,9 +327,19 @@ class ClientCore:
         allowed = self.settings.allowed_models
         if name is None or is_loaded_model_alias(name):
             name = self.settings.default_model
+        refused: ModelNotAllowedError | None = None
         if name is not None and allowed:
-            name = check_allowed(name, allowed)  # enforced before anything is sent
+            try:
+                name = check_allowed(name, allowed)  # enforced before any chat is sent
+            except ModelNotAllowedError as error:
+                refused = error  # unless the list shows an instance of an allowed model
         models: list[ModelInfo] = yield from self.list_models_flow()
+        if refused is not None:
+            assert name is not None
+            assert allowed
+            owner = find_instance(name, models)
+            if owner is None or not is_allowed(owner.id, allowed):
+                raise refused
         try:
             return resolve_model_name(name, models, kind=kind, allowed=allowed)
         except ModelNotFoundError:
@@ -337,7 +391,27 @@ class ClientCore:
         """Resolve the model, then return the ``Call`` that sends the chat."""
         info: ModelInfo = yield from self.resolve_flow(prepared.model)
         body = self._body(prepared, info.id, self.settings.defaults, stream=stream)
-        return Call("POST", "/v1/chat/completions", body, model=info.id)
+        return self.model_call("/v1/chat/completions", body, info)
+
+    def model_call(self, path: str, body: dict[str, Any], info: ModelInfo) -> Call:
+        """A call to ``info``'s model: any of its instances may answer; a model that is
+        not loaded is loaded just in time, under the load timeout."""
+        return Call(
+            "POST",
+            path,
+            body,
+            model=info.id,
+            loads_model=info.state == "not-loaded",
+            answering=info.answering_ids,
+            loaded=self.loaded_ids(),
+        )
+
+    def loaded_ids(self) -> tuple[str, ...] | None:
+        """The loaded instances in the cached list; None when the server cannot say."""
+        models = self._models[1] if self._models is not None else None
+        if models is None or self._dialect not in ("v1", "v0"):
+            return None
+        return tuple(instance.id for instance in loaded_instances(models))
 
     def chat_flow(self, prepared: PreparedChat) -> Flow:
         call: Call = yield from self.chat_call_flow(prepared, stream=False)
@@ -384,9 +458,7 @@ class ClientCore:
         size = max(1, batch_size)  # batch_size <= 0 sent empty batches and lost every text
         for offset in range(0, len(texts), size):
             batch = list(texts[offset : offset + size])
-            call = Call(
-                "POST", "/v1/embeddings", build_embeddings_body(info.id, batch), model=info.id
-            )
+            call = self.model_call("/v1/embeddings", build_embeddings_body(info.id, batch), info)
             reply = yield call
             retries += reply.retries
             if in_flight is None:
@@ -395,7 +467,7 @@ class ClientCore:
             body = reply.json()
             if reply.status != 200 or not isinstance(body, dict) or "error" in body:
                 raise error_from_reply(reply.status, reply.body, context)
-            check_model(info.id, body.get("model"))
+            check_model(info.id, body.get("model"), context)
             data = body.get("data")
             if not isinstance(data, list) or len(data) != len(batch):
                 raise ProtocolError(
@@ -423,6 +495,138 @@ class ClientCore:
             in_flight_at_start=in_flight or 0,
         )
         return EmbeddingResult(vectors=vectors, model=info.id, usage=usage, metrics=metrics)
+
+    # -- Model runtime (LM Studio 0.4+: /api/v1/models/...) ----------------------
+
+    def _runtime_models_flow(self, what: str, model: str | None) -> Flow:
+        """The fresh model list; a server without ``/api/v1`` is refused before anything
+        it could misread is sent."""
+        models: list[ModelInfo] = yield from self.list_models_flow(refresh=True)
+        if self._dialect != "v1":
+            raise unsupported(what, model, self._dialect, self.settings.base_url)
+        return models
+
+    def _runtime_answer(self, call: Call, reply: Reply, what: str) -> dict[str, Any]:
+        body = reply.json()
+        if is_unknown_route(reply.status, body):
+            raise unsupported(what, call.model, None, self.settings.base_url)
+        if reply.status != 200 or not isinstance(body, dict) or "error" in body:
+            raise error_from_reply(reply.status, reply.body, self.context(call))
+        return body
+
+    def load_flow(self, model: str, options: Mapping[str, Any]) -> Flow:
+        """Load ``model`` (a downloaded key, or a unique part of one) with ``options``."""
+        build_load_body(model, **options)  # bad values fail before any I/O
+        models: list[ModelInfo] = yield from self._runtime_models_flow("load", model)
+        info = resolve_model_key(model, models)
+        body = build_load_body(info.id, **options)
+        path = "/api/v1/models/load"
+        call = Call("POST", path, body, retry=False, model=info.id, loads_model=True)
+        answer = self._runtime_answer(call, (yield call), "load")
+        instance_id, load_secs = parse_load_answer(answer, self.context(call).target)
+        # LM Studio may have lowered the context length asked for: read back what it loaded.
+        models = yield from self.list_models_flow(refresh=True)
+        instance = next((i for i in loaded_instances(models) if i.id == instance_id), None)
+        config = answer.get("load_config")
+        return LoadResult(
+            instance_id=instance_id,
+            model=info.id,
+            load_time_secs=load_secs,
+            context_length=instance.context_length if instance else None,
+            requested_context_length=options.get("context_length"),
+            config=instance.config if instance else config if isinstance(config, dict) else {},
+        )
+
+    def warm_flow(self, model: str, ttl: int) -> Flow:
+        """Load ``model`` just in time with an idle ``ttl`` (a one-token request)."""
+        seconds = positive_int("ttl", ttl)
+        models: list[ModelInfo] = yield from self.list_models_flow(refresh=True)
+        info = resolve_model_key(model, models)
+        if info.is_embedding:
+            body: dict[str, Any] = {"model": info.id, "input": ["."], "ttl": seconds}
+            path = "/v1/embeddings"
+        else:
+            messages = [{"role": "user", "content": "."}]
+            body = {"model": info.id, "messages": messages, "max_tokens": 1, "ttl": seconds}
+            path = "/v1/chat/completions"
+        call = replace(self.model_call(path, body, info), retry=False, loads_model=True)
+        started = time.perf_counter()
+        reply = yield call
+        if reply.status != 200 or not isinstance(reply.json(), dict) or "error" in reply.json():
+            raise error_from_reply(reply.status, reply.body, self.context(call))
+        elapsed = time.perf_counter() - started
+        models = yield from self.list_models_flow(refresh=True)
+        loaded = next((m for m in models if m.id == info.id), info)
+        instance = loaded.instances[0] if loaded.instances else None
+        return LoadResult(
+            instance_id=instance.id if instance else info.id,
+            model=info.id,
+            load_time_secs=elapsed,
+            context_length=instance.context_length if instance else loaded.loaded_context_length,
+            config=instance.config if instance else {},
+        )
+
+    def loaded_flow(self) -> Flow:
+        """Every loaded instance (an ``/api/v0`` server: one per loaded model)."""
+        models: list[ModelInfo] = yield from self.list_models_flow(refresh=True)
+        if self._dialect == "openai":
+            raise unsupported("list loaded models", None, "openai", self.settings.base_url)
+        return loaded_instances(models)
+
+    def unload_flow(self, instance_ids: Sequence[str] | None) -> Flow:
+        """Unload the named instances (None: every loaded one); returns their ids."""
+        what = "unload"
+        models: list[ModelInfo] = yield from self._runtime_models_flow(
+            what, ", ".join(instance_ids) if instance_ids else None
+        )
+        if instance_ids is None:
+            instances = loaded_instances(models)
+        else:  # every id is checked before the first is unloaded
+            instances = [find_loaded_instance(name, models) for name in instance_ids]
+        unloaded: list[str] = []
+        for instance in instances:
+            call = Call(
+                "POST",
+                "/api/v1/models/unload",
+                {"instance_id": instance.id},
+                retry=False,
+                model=instance.id,
+            )
+            self._runtime_answer(call, (yield call), what)
+            unloaded.append(instance.id)
+        self._models = None  # the list has changed
+        return unloaded
+
+    def download_start_flow(self, body: dict[str, Any]) -> Flow:
+        """Start a download (``body`` from ``build_download_body``); its first progress."""
+        yield from self._runtime_models_flow("download", body["model"])
+        call = Call("POST", "/api/v1/models/download", body, retry=False, model=body["model"])
+        answer = self._runtime_answer(call, (yield call), "download")
+        progress = parse_download_progress(answer, self.context(call).target)
+        if not progress.done and not progress.job_id:
+            raise ProtocolError(
+                f"LM Studio started a download without a job id ({self.context(call).target}): "
+                f"{str(answer)[:300]!r}",
+                hint="Follow it in LM Studio's Downloads panel.",
+            )
+        if progress.done:
+            self._models = None
+        return progress
+
+    def download_status_flow(self, job_id: str, watch: DownloadWatch) -> Flow:
+        """The download's progress now; raises once it failed or stopped moving."""
+        path = f"/api/v1/models/download/status/{urllib.parse.quote(job_id, safe='')}"
+        call = Call("GET", path)
+        answer = self._runtime_answer(call, (yield call), "download")
+        progress = parse_download_progress(answer, self.context(call).target, job_id=job_id)
+        if progress.done:
+            self._models = None  # a new model to list
+        else:
+            watch.observe(progress, self.context(call).target)
+        return progress
+
+    def download_watch(self) -> DownloadWatch:
+        return DownloadWatch(self.settings.http.load_timeout_secs)
 
     # -- Health ---------------------------------------------------------------
 
@@ -496,6 +700,10 @@ class StreamResult:
     """The final ``ChatResponse`` of a stream, available once it has been read to its end."""
 
     _result: ChatResponse | None = None
+    #: The model this stream's request loads just in time (it was not loaded when the
+    #: request was sent; LM Studio sends nothing until it is), else None. Set before the
+    #: request goes out: a front end can show "Loading ..." until the first chunk.
+    loading_model: str | None = None
 
     @property
     def result(self) -> ChatResponse:

@@ -61,6 +61,9 @@ class RequestContext:
     path: str
     model: str | None = None
     timeouts: tuple[float, float] = (60.0, 10.0)  # read, connect
+    answering_ids: tuple[str, ...] = ()  # other ids that may answer for ``model``
+    loaded_ids: tuple[str, ...] | None = None  # what was loaded when it was resolved
+    loads_model: bool = False  # the read timeout is the load timeout
 
     @property
     def target(self) -> str:
@@ -236,6 +239,16 @@ def error_from_transport(
                 "The server stopped reading: it may be overloaded or frozen; check LM Studio's "
                 "server log, or raise http.timeout_secs (LMSTUDIO_HTTP_TIMEOUT_SECS) for "
                 "very large requests (images)."
+            )
+        elif context.loads_model:
+            message = (
+                f"LM Studio sent nothing for {read_timeout:g} s (load timeout) on "
+                f"{context.target} while the model loads."
+            )
+            hint = (
+                "A large model can take longer to load: raise http.load_timeout_secs "
+                "(LMSTUDIO_HTTP_LOAD_TIMEOUT_SECS), or load it beforehand (`lms load`); "
+                "LM Studio's server log shows the load."
             )
         else:
             message = (

@@ -21,10 +21,12 @@ __all__ = [
     "BadRequestError",
     "ConfigError",
     "ContextLengthExceededError",
+    "DownloadFailedError",
     "InvalidParameterError",
     "LMStudioError",
     "LMStudioTimeoutError",
     "ModelLoadingError",
+    "ModelManagementUnsupportedError",
     "ModelMismatchError",
     "ModelNotAllowedError",
     "ModelNotFoundError",
@@ -156,6 +158,21 @@ class ModelLoadingError(ServerError):
     """The server kept answering that the model is still loading (HTTP 503)."""
 
     status_code = 503
+
+
+class ModelManagementUnsupportedError(LMStudioError):
+    """The server has no model-management API (``/api/v1``: LM Studio 0.4.0 or later);
+    nothing was sent that it could misread (HTTP 501)."""
+
+    status_code = 501
+
+
+class DownloadFailedError(ServerError):
+    """LM Studio reported a model download as failed; ``job_id`` names the download."""
+
+    def __init__(self, message: str, *, job_id: str | None, hint: str | None = None) -> None:
+        self.job_id = job_id
+        super().__init__(message, hint=hint)
 
 
 class ServerUnreachableError(LMStudioError):

@@ -21,6 +21,7 @@ from lmstudio_provider.transport._errors import (
 
 __all__ = [
     "LOADED_MODEL_ALIASES",
+    "LoadedInstance",
     "ModelInfo",
     "ModelKind",
     "is_loaded_model_alias",
@@ -33,6 +34,29 @@ ModelType = Literal["llm", "vlm", "embeddings", "unknown"]
 ModelState = Literal["loaded", "not-loaded", "unknown"]
 ModelKind = Literal["chat", "embeddings"]
 LOADED_MODEL_ALIASES = frozenset({"", "local-model"})
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedInstance:
+    """One loaded instance of a model (LM Studio 0.4+ can load a model several times).
+
+    ``id`` is what a request names to reach this instance: the model key, the key
+    with ``:N``, or an identifier chosen at load time. ``config`` is LM Studio's
+    load configuration as it reports it (``context_length``, ``flash_attention``, ...).
+    """
+
+    id: str
+    model: str
+    context_length: int | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "model": self.model,
+            "context_length": self.context_length,
+            "config": dict(self.config),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +80,23 @@ class ModelInfo:
     display_name: str | None = None
     size_bytes: int | None = None
     instance_ids: tuple[str, ...] = ()
+    # Their load configs (dicts): left out of equality and hashing, ``instance_ids`` counts.
+    instances: tuple[LoadedInstance, ...] = field(default=(), compare=False)
+    instance_of: str | None = None  # set when ``id`` names a loaded instance of this key
 
     @property
     def is_loaded(self) -> bool:
         return self.state == "loaded"
+
+    @property
+    def key(self) -> str:
+        """The model's own id, also when ``id`` names one of its loaded instances."""
+        return self.instance_of or self.id
+
+    @property
+    def answering_ids(self) -> tuple[str, ...]:
+        """Every id LM Studio may name in an answer for this model: its key and instances."""
+        return (self.key, *self.instance_ids)
 
     @property
     def is_embedding(self) -> bool:
@@ -88,6 +125,7 @@ class ModelInfo:
             "display_name": self.display_name,
             "size_bytes": self.size_bytes,
             "instance_ids": list(self.instance_ids),
+            "instances": [instance.as_dict() for instance in self.instances],
         }
 
 
@@ -121,14 +159,12 @@ def _parse_v1_entry(entry: dict[str, Any]) -> ModelInfo:
         model_type = "embeddings"
     elif raw_type in ("llm", "vlm"):
         model_type = "vlm" if raw_type == "vlm" or "vision" in capabilities else "llm"
-    instances = [i for i in entry.get("loaded_instances") or [] if isinstance(i, dict)]
-    loaded_context = None
-    if instances:
-        config = instances[0].get("config") or {}
-        loaded_context = _int_or_none(config.get("context_length"))
+    key = str(entry.get("key") or entry.get("id"))
+    instances = _parse_instances(key, entry.get("loaded_instances"))
+    loaded_context = instances[0].context_length if instances else None
     quant = entry.get("quantization")
     return ModelInfo(
-        id=str(entry.get("key") or entry.get("id")),
+        id=key,
         type=model_type,
         state="loaded" if instances else "not-loaded",
         architecture=_str_or_none(entry.get("architecture")),
@@ -140,8 +176,28 @@ def _parse_v1_entry(entry: dict[str, Any]) -> ModelInfo:
         format=_str_or_none(entry.get("format")),
         display_name=_str_or_none(entry.get("display_name")),
         size_bytes=_int_or_none(entry.get("size_bytes")),
-        instance_ids=tuple(str(i["id"]) for i in instances if i.get("id")),
+        instance_ids=tuple(instance.id for instance in instances),
+        instances=instances,
     )
+
+
+def _parse_instances(key: str, raw: Any) -> tuple[LoadedInstance, ...]:
+    """``loaded_instances`` of an ``/api/v1/models`` entry; entries without an id are skipped."""
+    instances = []
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, dict) or not item.get("id"):
+            continue
+        raw_config = item.get("config")
+        config: dict[str, Any] = raw_config if isinstance(raw_config, dict) else {}
+        instances.append(
+            LoadedInstance(
+                id=str(item["id"]),
+                model=key,
+                context_length=_int_or_none(config.get("context_length")),
+                config=dict(config),
+            )
+        )
+    return tuple(instances)
 
 
 def _parse_v0_entry(entry: dict[str, Any]) -> ModelInfo:
@@ -193,10 +249,27 @@ def parse_models(dialect: Literal["v1", "v0", "openai"], body: Any) -> list[Mode
         if not isinstance(entry, dict) or not (entry.get("id") or entry.get("key")):
             continue
         info = parser(entry)
-        # A repeated id may be a loaded instance of a model listed before: keep the loaded one.
-        if info.id not in seen or (info.is_loaded and not seen[info.id].is_loaded):
+        earlier = seen.get(info.id)
+        if earlier is None:
             seen[info.id] = info
+        else:
+            seen[info.id] = _merge_repeated(earlier, info)
     return list(seen.values())
+
+
+def _merge_repeated(earlier: ModelInfo, later: ModelInfo) -> ModelInfo:
+    """One entry for an id listed twice (a loaded instance listed apart; LM Link's remote
+    copies, which no field tells apart): the first loaded entry, holding every instance
+    of both in list order, so that resolution never depends on which copy came first."""
+    kept = later if later.is_loaded and not earlier.is_loaded else earlier
+    instances = earlier.instances + tuple(
+        i for i in later.instances if i.id not in earlier.instance_ids
+    )
+    known = earlier.instance_ids
+    ids = known + tuple(i for i in later.instance_ids if i not in known)
+    if ids == kept.instance_ids and instances == kept.instances:
+        return kept
+    return replace(kept, instance_ids=ids, instances=instances)
 
 
 def _normalise(model_id: str) -> str:
@@ -256,6 +329,11 @@ def _match(name: str, candidates: Sequence[str]) -> tuple[str | None, list[str]]
     return None, partial
 
 
+def match_name(name: str, candidates: Sequence[str]) -> tuple[str | None, list[str]]:
+    """Exact (case-insensitive) match, else unique substring; returns (match, ambiguous)."""
+    return _match(name, candidates)
+
+
 def _instance_suffix(model_id: str) -> bool:
     head, sep, tail = model_id.rpartition(":")
     return bool(sep and head and tail.isdigit())
@@ -274,6 +352,10 @@ def check_allowed(name: str, allowed: Sequence[str]) -> str:
     match, ambiguous = _match(name, allowed)
     if match is not None:
         return match
+    if _instance_suffix(name) and any(
+        _strip_instance(name).lower() == entry.lower() for entry in allowed
+    ):
+        return name  # the :N instance of an allowed model
     if ambiguous:
         raise AmbiguousModelError(
             f"Model {name!r} matches several allowed models: {', '.join(ambiguous)}.",
@@ -288,17 +370,24 @@ def check_allowed(name: str, allowed: Sequence[str]) -> str:
     )
 
 
-def require_allowed(model_id: str, allowed: Sequence[str]) -> None:
+def is_allowed(model_id: str, allowed: Sequence[str]) -> bool:
+    """Whether ``model_id`` is one of ``allowed``, up to case and a ``:N`` instance suffix."""
+    wanted = _strip_instance(model_id).lower()
+    return any(_strip_instance(entry).lower() == wanted for entry in allowed)
+
+
+def require_allowed(model_id: str, allowed: Sequence[str], *, key: str | None = None) -> None:
     """Refuse a resolved model id that is not one of ``allowed_models``.
 
     Unlike ``check_allowed`` (for what the user typed), no substring matching: the
-    id must be an allowed one, up to case and a ``:N`` instance suffix.
+    id must be an allowed one, up to case and a ``:N`` instance suffix. ``key``: the
+    model whose loaded instance ``model_id`` names (an instance of an allowed model is
+    allowed).
 
     Raises:
         ModelNotAllowedError: listing the allowed models.
     """
-    wanted = _strip_instance(model_id).lower()
-    if any(_strip_instance(entry).lower() == wanted for entry in allowed):
+    if any(is_allowed(name, allowed) for name in (model_id, key) if name):
         return
     raise ModelNotAllowedError(
         f"Model {model_id!r} is not in allowed_models ({_list_text(list(allowed))}); "
@@ -307,6 +396,15 @@ def require_allowed(model_id: str, allowed: Sequence[str]) -> None:
         hint="Name an allowed model, or extend allowed_models "
         "(LMSTUDIO_ALLOWED_MODELS or inference.allowed_models).",
     )
+
+
+def find_instance(name: str, models: Sequence[ModelInfo]) -> ModelInfo | None:
+    """The model one of whose loaded instances is named ``name`` exactly (up to case)."""
+    lowered = name.strip().lower()
+    for model in models:
+        if any(instance.lower() == lowered for instance in model.instance_ids):
+            return model
+    return None
 
 
 def _names_to_models(models: Sequence[ModelInfo]) -> dict[str, ModelInfo]:
@@ -387,9 +485,9 @@ def resolve_model_name(
         chosen = by_name[match]
         if match != chosen.id:
             # A loaded instance id names that instance: keep it.
-            chosen = replace(chosen, id=match)
+            chosen = replace(chosen, id=match, instance_of=chosen.id)
     if allowed:
-        require_allowed(chosen.id, allowed)
+        require_allowed(chosen.id, allowed, key=chosen.key)
     if kind == "embeddings" and chosen.type not in ("embeddings", "unknown"):
         embedding_ids = [m.id for m in models if m.is_embedding]
         raise ModelNotFoundError(

@@ -75,16 +75,34 @@ def _arguments_text(raw: Any) -> str:
     return json.dumps(raw)
 
 
-def check_model(requested: str | None, answered: str | None) -> None:
-    """Raise if LM Studio answered with another model than the one asked for."""
-    if requested and answered and not same_model(requested, answered):
-        raise ModelMismatchError(
-            f"Asked for model {requested!r}, but LM Studio answered with {answered!r}. "
-            "LM Studio answers an unknown model with its only loaded model.",
-            requested=requested,
-            answered=answered,
-            hint=f"Load {requested!r} (`lms load {requested}`), or ask for {answered!r}.",
-        )
+def check_model(
+    requested: str | None, answered: str | None, context: RequestContext | None = None
+) -> None:
+    """Raise if LM Studio answered with another model than the one asked for.
+
+    Any loaded instance of the model asked for may answer (asked for a key, LM Studio
+    may name the instance: its ``:N`` id or the identifier chosen at load time);
+    ``context`` carries those ids and what was loaded, for the message.
+    """
+    if not requested or not answered:
+        return
+    answering = context.answering_ids if context is not None else ()
+    if any(same_model(name, answered) for name in (requested, *answering)):
+        return
+    loaded = context.loaded_ids if context is not None else None
+    if loaded is None:
+        why = "LM Studio answers an unknown model with its loaded model when only one is loaded."
+    elif len(loaded) == 1:
+        why = f"LM Studio answers an unknown model with its only loaded model ({loaded[0]!r})."
+    else:
+        shown = ", ".join(repr(name) for name in loaded) or "none"
+        why = f"Loaded: {shown}."
+    raise ModelMismatchError(
+        f"Asked for model {requested!r}, but LM Studio answered with {answered!r}. {why}",
+        requested=requested,
+        answered=answered,
+        hint=f"Load {requested!r} (`lms load {requested}`), or ask for {answered!r}.",
+    )
 
 
 def compute_tokens_per_second(
@@ -147,7 +165,7 @@ def _chat_result(
             hint="The server at the base URL may not be LM Studio; check LMSTUDIO_BASE_URL.",
         )
     assert isinstance(body, dict)
-    check_model(requested_model, body.get("model"))
+    check_model(requested_model, body.get("model"), context)
     choice = choices[0]
     message = choice.get("message") or {}
     text, reasoning = split_think(message.get("content") or "")
@@ -342,7 +360,7 @@ class StreamState:
             self.model = obj.get("model") or ""
             self.id = obj.get("id")
             self.system_fingerprint = obj.get("system_fingerprint")
-            check_model(self.requested_model, self.model)
+            check_model(self.requested_model, self.model, self.context)
         usage_raw = obj.get("usage")
         usage = Usage.from_wire(usage_raw) if usage_raw else None
         if usage is not None:

@@ -30,10 +30,16 @@ from lmstudio_provider.transport._error_mapping import (
     error_from_transport,
 )
 from lmstudio_provider.transport._errors import LMStudioError
-from lmstudio_provider.transport._models import ModelInfo, ModelKind
+from lmstudio_provider.transport._models import LoadedInstance, ModelInfo, ModelKind
 from lmstudio_provider.transport._params import ChatOptions
 from lmstudio_provider.transport._parsing import StreamState
 from lmstudio_provider.transport._results import ChatChunk, ChatResponse, EmbeddingResult
+from lmstudio_provider.transport._runtime import (
+    DOWNLOAD_POLL_SECS,
+    DownloadProgress,
+    LoadResult,
+    build_download_body,
+)
 
 __all__ = ["ChatStream", "LMStudioClient"]
 
@@ -75,8 +81,8 @@ class LMStudioClient(ClientBase):
         http_client: an ``httpx2.Client`` to use instead of creating one (it is not
             closed by ``close()``).
         **kwargs: any setting: ``base_url``, ``api_key``, ``default_model``,
-            ``allowed_models``, ``timeout``, ``connect_timeout``, ``keep_alive``,
-            ``max_idle_connections``, ``max_retries``, ``defaults``.
+            ``allowed_models``, ``timeout``, ``connect_timeout``, ``load_timeout``,
+            ``keep_alive``, ``max_idle_connections``, ``max_retries``, ``defaults``.
 
     Example:
         .. code-block:: python
@@ -121,7 +127,9 @@ class LMStudioClient(ClientBase):
         self._core.log_call(call)
         started = time.perf_counter()
         try:
-            response = self._http.request(call.method, call.path, json=call.body)
+            response = self._http.request(
+                call.method, call.path, json=call.body, timeout=self._core.timeout(call)
+            )
         except httpx2.HTTPError as error:
             raise error_from_transport(error, self._core.context(call)) from error
         self._core.log_reply(call, response.status_code, started)
@@ -207,7 +215,11 @@ class LMStudioClient(ClientBase):
                     self._core.log_call(call)
                     started = time.perf_counter()
                     request = self._http.build_request(
-                        call.method, call.path, json=call.body, headers=STREAM_HEADERS
+                        call.method,
+                        call.path,
+                        json=call.body,
+                        headers=STREAM_HEADERS,
+                        timeout=self._core.timeout(call),
                     )
                     try:
                         response = self._http.send(request, stream=True)
@@ -233,6 +245,8 @@ class LMStudioClient(ClientBase):
     ) -> Iterator[ChatChunk]:
         started_at = time.perf_counter()
         call: Call = self._run(self._core.chat_call_flow(prepared, stream=True))
+        if call.loads_model and (owner := stream()) is not None:
+            owner.loading_model = call.model
         response, retries, in_flight = self._open_stream(call)
         state: StreamState = self._core.stream_state(call, retries, in_flight, started_at)
         try:
@@ -266,3 +280,100 @@ class LMStudioClient(ClientBase):
         """Whether the server answers, what it is, what is loaded; never raises."""
         report: HealthReport = self._run(self._core.health_flow())
         return report
+
+    # -- Model runtime (LM Studio 0.4+) -------------------------------------------
+
+    def load_model(
+        self,
+        model: str,
+        *,
+        context_length: int | None = None,
+        flash_attention: bool | None = None,
+        eval_batch_size: int | None = None,
+        num_experts: int | None = None,
+        offload_kv_cache_to_gpu: bool | None = None,
+    ) -> LoadResult:
+        """Load a downloaded model (``POST /api/v1/models/load``) and wait until it is loaded.
+
+        A model loaded this way is pinned: LM Studio's idle TTL and auto-evict never
+        unload it (``unload_model`` does). For a load that does expire, use
+        ``warm_model(model, ttl=...)``. Waits up to ``http.load_timeout_secs``.
+
+        Args:
+            model: a downloaded model's key, or a unique part of one.
+            context_length: tokens of context; LM Studio may lower it to fit memory
+                (the result's ``context_length`` says what was loaded).
+            flash_attention, eval_batch_size, num_experts, offload_kv_cache_to_gpu:
+                LM Studio's load options; left out, LM Studio's defaults apply.
+
+        Raises:
+            InvalidParameterError: a value of the wrong type or range (nothing sent).
+            ModelNotFoundError: no downloaded model of that name (nothing sent).
+            ModelManagementUnsupportedError: the server has no ``/api/v1`` (LM Studio
+                before 0.4, or another server); nothing sent.
+        """
+        options = {
+            "context_length": context_length,
+            "flash_attention": flash_attention,
+            "eval_batch_size": eval_batch_size,
+            "num_experts": num_experts,
+            "offload_kv_cache_to_gpu": offload_kv_cache_to_gpu,
+        }
+        result: LoadResult = self._run(self._core.load_flow(model, options))
+        return result
+
+    def warm_model(self, model: str, *, ttl: int) -> LoadResult:
+        """Load ``model`` just in time, to be unloaded after ``ttl`` idle seconds.
+
+        Sends a one-token chat (or a one-text embedding) naming the model with ``ttl``,
+        as LM Studio only takes a TTL on just-in-time loads; already loaded, the model
+        keeps its current TTL. Works on any LM Studio with JIT loading on (the default).
+        """
+        result: LoadResult = self._run(self._core.warm_flow(model, ttl))
+        return result
+
+    def loaded_models(self) -> list[LoadedInstance]:
+        """The loaded model instances: id, model key, context length, load config."""
+        instances: list[LoadedInstance] = self._run(self._core.loaded_flow())
+        return instances
+
+    def unload_model(self, instance_id: str) -> str:
+        """Unload one loaded instance (as ``loaded_models()`` names it); returns its id."""
+        unloaded: list[str] = self._run(self._core.unload_flow([instance_id]))
+        return unloaded[0]
+
+    def unload_all(self) -> list[str]:
+        """Unload every loaded instance; returns their ids."""
+        unloaded: list[str] = self._run(self._core.unload_flow(None))
+        return unloaded
+
+    def download_model(
+        self, model: str, quantization: str | None = None, *, poll_secs: float | None = None
+    ) -> Iterator[DownloadProgress]:
+        """Start downloading ``model`` and yield its progress until it is complete.
+
+        ``model`` is a catalog key (``qwen/qwen3-4b-2507``) or a Hugging Face URL;
+        ``quantization`` (e.g. ``Q4_K_M``) only goes with a URL. The first progress
+        comes from the start itself (``already_downloaded`` ends it at once); then LM
+        Studio is asked every ``poll_secs`` (default ``DOWNLOAD_POLL_SECS``, 1 s).
+        Stopping the iteration stops the polling only: LM Studio keeps downloading (see
+        its Downloads panel). A download that stops moving for ``http.load_timeout_secs``
+        raises ``LMStudioTimeoutError``.
+
+        Raises:
+            InvalidParameterError: right away, for a bad argument (nothing sent).
+            DownloadFailedError: when LM Studio reports the download failed.
+            ModelManagementUnsupportedError: the server has no ``/api/v1``.
+        """
+        body = build_download_body(model, quantization)
+        return self._download(body, DOWNLOAD_POLL_SECS if poll_secs is None else poll_secs)
+
+    def _download(self, body: dict[str, Any], poll_secs: float) -> Iterator[DownloadProgress]:
+        progress: DownloadProgress = self._run(self._core.download_start_flow(body))
+        yield progress
+        watch = self._core.download_watch()
+        while not progress.done:
+            assert progress.job_id is not None
+            time.sleep(poll_secs)
+            progress = self._run(self._core.download_status_flow(progress.job_id, watch))
+            yield progress
