@@ -22,7 +22,7 @@ HINT = (
 KNOWN_SETTINGS = (
     "provider, base_url, api_key, default_model, allowed_models, http.timeout_secs, "
     "http.connect_timeout_secs, http.keep_alive_secs, http.max_idle_connections, "
-    "max_retries, defaults"
+    "http.load_timeout_secs, max_retries, defaults"
 )
 SETTING_NAMES = [name.strip() for name in KNOWN_SETTINGS.split(",")]
 DEFAULT_DUMP: dict[str, Any] = {
@@ -36,6 +36,7 @@ DEFAULT_DUMP: dict[str, Any] = {
         "connect_timeout_secs": 10.0,
         "keep_alive_secs": 30.0,
         "max_idle_connections": 10,
+        "load_timeout_secs": 600.0,
     },
     "max_retries": 2,
     "defaults": {},
@@ -85,6 +86,7 @@ inference:
     connect_timeout_secs: 2
     keep_alive_secs: 1.5
     max_idle_connections: 3
+    load_timeout_secs: 900
   max_retries: 4
   defaults:
     max_tokens: 100

@@ -32,6 +32,7 @@ HTTP_SETTINGS = {
     "connect_timeout_secs": 10.0,
     "keep_alive_secs": 30.0,
     "max_idle_connections": 10,
+    "load_timeout_secs": 600.0,
 }
 
 

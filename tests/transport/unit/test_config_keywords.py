@@ -57,6 +57,7 @@ def test_flat_keywords_map_to_settings() -> None:
             "connect_timeout_secs": 2.0,
             "keep_alive_secs": 1.0,
             "max_idle_connections": 3,
+            "load_timeout_secs": 600.0,
         },
         "max_retries": 0,
         "defaults": {"temperature": 0.2},
@@ -86,7 +87,8 @@ def test_unknown_keyword_lists_the_known_ones(keyword: str, shown: str) -> None:
     assert error.message == f"Unknown setting {keyword}={shown}."
     assert error.hint == (
         "Known settings: provider, base_url, api_key, default_model, allowed_models, http, "
-        "max_retries, defaults, timeout, connect_timeout, keep_alive, max_idle_connections."
+        "max_retries, defaults, timeout, connect_timeout, keep_alive, max_idle_connections, "
+        "load_timeout."
     )
 
 

@@ -301,7 +301,11 @@ def test_yaml_file_sets_every_setting(write_config: WriteConfig) -> None:
     assert settings.default_model == "qwen3-8b"
     assert settings.allowed_models == ["qwen3-8b", "gemma-3-4b"]
     assert settings.http == HttpSettings(
-        timeout_secs=5, connect_timeout_secs=2, keep_alive_secs=1.5, max_idle_connections=3
+        timeout_secs=5,
+        connect_timeout_secs=2,
+        keep_alive_secs=1.5,
+        max_idle_connections=3,
+        load_timeout_secs=900,
     )
     assert settings.max_retries == 4
     assert settings.defaults == {"max_tokens": 100, "temperature": 0.7}
@@ -481,6 +485,7 @@ def test_sources_merge_setting_by_setting(
         ),
         "http.keep_alive_secs": SettingOrigin("file", f"{path} (inference.http.keep_alive_secs)"),
         "http.max_idle_connections": SettingOrigin("default"),
+        "http.load_timeout_secs": SettingOrigin("default"),
         "max_retries": SettingOrigin("argument"),
         "defaults": SettingOrigin("file", f"{path} (inference.defaults)"),
     }
