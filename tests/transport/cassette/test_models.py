@@ -121,6 +121,7 @@ def check_duplicates_listing(models: list[ModelInfo]) -> None:
         "display_name": None,
         "size_bytes": None,
         "instance_ids": [],
+        "instances": [],
     }
     by_id = {m.id: m for m in models}
     nomic = by_id["text-embedding-nomic-embed-text-v1.5"]
