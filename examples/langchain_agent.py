@@ -1,7 +1,7 @@
 """A tool-calling agent on LM Studio, with langchain-core only: the model asks for tools,
 the loop runs them and hands back the results, until the model answers.
 
-Use a model trained for tool use (e.g. ``qwen2.5-7b-instruct``); the stand-in's 270M
+Use a model trained for tool use (e.g. ``qwen2.5-7b-instruct``); the stand-in's 135M
 model answers without calling tools, and the loop then simply prints its answer::
 
     python examples/langchain_agent.py "What is 12 times 7, plus 5?"
@@ -14,6 +14,7 @@ import sys
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool, tool
 
+from lmstudio_provider import LMStudioError
 from lmstudio_provider.langchain import ChatLMStudio
 
 MAX_STEPS = 6
@@ -58,4 +59,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except LMStudioError as error:  # LM Studio down, no model loaded, ...: the message and hint
+        sys.exit(str(error))

@@ -13,6 +13,7 @@ import sys
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
+from lmstudio_provider import LMStudioError
 from lmstudio_provider.langchain import ChatLMStudio
 
 
@@ -35,4 +36,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except LMStudioError as error:  # LM Studio down, no model loaded, ...: the message and hint
+        sys.exit(str(error))

@@ -13,6 +13,7 @@ from typing import Any
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.outputs import ChatGeneration, LLMResult
 
+from lmstudio_provider import LMStudioError
 from lmstudio_provider.langchain import ChatLMStudio
 
 
@@ -52,4 +53,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except LMStudioError as error:  # LM Studio down, no model loaded, ...: the message and hint
+        sys.exit(str(error))

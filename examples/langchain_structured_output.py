@@ -9,6 +9,8 @@ shows the typed error and its hint instead::
 
 from __future__ import annotations
 
+import sys
+
 from pydantic import BaseModel, Field
 
 from lmstudio_provider import LMStudioError
@@ -26,11 +28,7 @@ class Movie(BaseModel):
 def main() -> None:
     llm = ChatLMStudio(temperature=0, max_tokens=200)
     structured = llm.with_structured_output(Movie, include_raw=True)
-    try:
-        result = structured.invoke("Tell me about the film Alien (1979).")
-    except LMStudioError as error:  # e.g. a server without json_schema support
-        print(f"Structured output failed: {error}")
-        return
+    result = structured.invoke("Tell me about the film Alien (1979).")
     if result["parsing_error"] is not None:
         print(f"The answer did not parse: {result['parsing_error']}")
         print(f"Raw answer: {result['raw'].text!r}")
@@ -40,4 +38,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except LMStudioError as error:  # LM Studio down, no model loaded, ...: the message and hint
+        sys.exit(str(error))
