@@ -177,8 +177,9 @@ class AsyncLMStudioClient(ClientBase):
             return entry.http
         # A loop closed without shutting down its async generators (``loop.close()``
         # alone) never closed its pool, and no longer can: forget it.
-        for closed in [other for other in self._pools if other.is_closed()]:
-            self._pools.pop(closed, None)
+        for ref in self._pools.keyrefs():  # a copy: another thread's loop may add a pool
+            if (other := ref()) is not None and other.is_closed():
+                self._pools.pop(other, None)
         http = httpx2.AsyncClient(**self._core.http_client_options())
         closer = _close_with_loop(http, weakref.ref(self._pools))
         self._pools[loop] = _LoopPool(http, closer)
