@@ -21,8 +21,8 @@ HINT = (
 )
 KNOWN_SETTINGS = (
     "provider, base_url, api_key, default_model, allowed_models, http.timeout_secs, "
-    "http.connect_timeout_secs, http.keep_alive_secs, http.max_idle_connections, "
-    "http.load_timeout_secs, max_retries, defaults"
+    "http.connect_timeout_secs, http.quick_timeout_secs, http.keep_alive_secs, "
+    "http.max_idle_connections, http.load_timeout_secs, max_retries, defaults"
 )
 SETTING_NAMES = [name.strip() for name in KNOWN_SETTINGS.split(",")]
 DEFAULT_DUMP: dict[str, Any] = {
@@ -34,6 +34,7 @@ DEFAULT_DUMP: dict[str, Any] = {
     "http": {
         "timeout_secs": 60.0,
         "connect_timeout_secs": 10.0,
+        "quick_timeout_secs": 0.9,
         "keep_alive_secs": 30.0,
         "max_idle_connections": 10,
         "load_timeout_secs": 600.0,
@@ -84,6 +85,7 @@ inference:
   http:
     timeout_secs: 5
     connect_timeout_secs: 2
+    quick_timeout_secs: 0.5
     keep_alive_secs: 1.5
     max_idle_connections: 3
     load_timeout_secs: 900

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         LoadedInstance as LoadedInstance,
         ModelInfo as ModelInfo,
         ModelKind as ModelKind,
+        ModelList as ModelList,
         resolve_model_name as resolve_model_name,
     )
     from lmstudio_provider.transport._params import (
@@ -126,6 +127,7 @@ _EXPORTS = {
     "Metrics": "_results",
     "ModelInfo": "_models",
     "ModelKind": "_models",
+    "ModelList": "_models",
     "ModelLoadingError": "_errors",
     "ModelManagementUnsupportedError": "_errors",
     "ModelMismatchError": "_errors",
@@ -184,6 +186,7 @@ __all__ = [
     "Metrics",
     "ModelInfo",
     "ModelKind",
+    "ModelList",
     "ModelLoadingError",
     "ModelManagementUnsupportedError",
     "ModelMismatchError",

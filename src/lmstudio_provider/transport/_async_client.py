@@ -38,13 +38,21 @@ from lmstudio_provider.transport._core import (
     Reply,
     StreamResult,
 )
-from lmstudio_provider.transport._error_mapping import (
-    RETRYABLE_STATUSES,
-    error_from_reply,
-    error_from_transport,
+from lmstudio_provider.transport._deadlines import (
+    AsyncDeadlineBackend,
+    Deadline,
+    install,
+    set_deadline,
 )
+from lmstudio_provider.transport._error_mapping import RETRYABLE_STATUSES, error_from_reply
 from lmstudio_provider.transport._errors import LMStudioError
-from lmstudio_provider.transport._models import LoadedInstance, ModelInfo, ModelKind
+from lmstudio_provider.transport._models import (
+    Dialect,
+    LoadedInstance,
+    ModelInfo,
+    ModelKind,
+    ModelList,
+)
 from lmstudio_provider.transport._params import ChatOptions
 from lmstudio_provider.transport._results import ChatChunk, ChatResponse, EmbeddingResult
 from lmstudio_provider.transport._runtime import (
@@ -180,7 +188,10 @@ class AsyncLMStudioClient(ClientBase):
         for ref in self._pools.keyrefs():  # a copy: another thread's loop may add a pool
             if (other := ref()) is not None and other.is_closed():
                 self._pools.pop(other, None)
-        http = httpx2.AsyncClient(**self._core.http_client_options())
+        transport = httpx2.AsyncHTTPTransport(**self._core.http_transport_options())
+        http = httpx2.AsyncClient(
+            **self._core.http_client_options(), transport=install(transport, AsyncDeadlineBackend)
+        )
         closer = _close_with_loop(http, weakref.ref(self._pools))
         self._pools[loop] = _LoopPool(http, closer)
         await anext(closer)  # its first step registers it with the loop's hooks
@@ -189,19 +200,35 @@ class AsyncLMStudioClient(ClientBase):
     # -- I/O ------------------------------------------------------------------
 
     async def _send_once(self, call: Call) -> tuple[int, bytes]:
-        self._core.log_call(call)
+        core = self._core
+        core.log_call(call)
         started = time.perf_counter()
+        deadline = core.reply_deadline(call)
         http = await self._http()
+        request = http.build_request(
+            call.method, call.path, json=call.body, timeout=core.timeout(call)
+        )
+        set_deadline(deadline)
         try:
-            response = await http.request(
-                call.method, call.path, json=call.body, timeout=self._core.timeout(call)
-            )
+            response = await http.send(request, stream=True)
+            try:
+                chunks: list[bytes] = []
+                received = 0
+                async for data in response.aiter_bytes():
+                    received += len(data)
+                    core.check_body(call, received, deadline)
+                    chunks.append(data)
+            finally:
+                await response.aclose()
         except httpx2.HTTPError as error:
-            raise error_from_transport(error, self._core.context(call)) from error
-        self._core.log_reply(call, response.status_code, started)
+            raise core.transport_error(error, call, deadline) from error
+        finally:
+            set_deadline(None)
+        body = b"".join(chunks)
+        core.log_reply(call, response.status_code, started)
         if response.status_code in RETRYABLE_STATUSES:
-            raise error_from_reply(response.status_code, response.content, self._core.context(call))
-        return response.status_code, response.content
+            raise error_from_reply(response.status_code, body, core.context(call))
+        return response.status_code, body
 
     async def _send(self, call: Call) -> Reply:
         in_flight = self._core.begin()
@@ -231,10 +258,24 @@ class AsyncLMStudioClient(ClientBase):
 
     # -- API ------------------------------------------------------------------
 
-    async def list_models(self, *, refresh: bool = False) -> list[ModelInfo]:
-        """Every model the server offers (downloaded and loaded), cached briefly."""
+    async def list_models(self, *, refresh: bool = False, quick: bool = False) -> list[ModelInfo]:
+        """Every model the server offers (downloaded and loaded), cached briefly.
+
+        ``quick``: ask now, as a quick call (``http.quick_timeout_secs`` in all, no retries).
+        """
+        if quick:
+            return (await self.model_list(quick=True)).models
         models: list[ModelInfo] = await self._run(self._core.list_models_flow(refresh=refresh))
         return models
+
+    async def model_list(self, *, quick: bool = False, first: Dialect | None = None) -> ModelList:
+        """Ask the server for its models now: the list, its endpoint and what it can tell.
+
+        ``quick``: as a quick call (``http.quick_timeout_secs`` in all, no retries);
+        ``first``: the endpoint (``v1``, ``v0``, ``openai``) to try first.
+        """
+        listing: ModelList = await self._run(self._core.model_list_flow(quick=quick, first=first))
+        return listing
 
     async def resolve_model(
         self, name: str | None = None, *, kind: ModelKind = "chat"
@@ -275,11 +316,12 @@ class AsyncLMStudioClient(ClientBase):
 
     async def _open_stream(self, call: Call) -> tuple[httpx2.Response, int, int]:
         """Open the stream, retrying until the status line; returns (response, retries, n)."""
-        in_flight = self._core.begin()
+        core = self._core
+        in_flight = core.begin()
         try:
-            async for attempt in tenacity.AsyncRetrying(**self._core.retry_options(call)):
+            async for attempt in tenacity.AsyncRetrying(**core.retry_options(call)):
                 with attempt:
-                    self._core.log_call(call)
+                    core.log_call(call)
                     started = time.perf_counter()
                     http = await self._http()
                     request = http.build_request(
@@ -289,22 +331,28 @@ class AsyncLMStudioClient(ClientBase):
                         headers=STREAM_HEADERS,
                         timeout=self._core.timeout(call),
                     )
+                    deadline = Deadline.after(core.event_timeout(call))
+                    set_deadline(deadline)
                     try:
                         response = await http.send(request, stream=True)
+                        core.log_reply(call, response.status_code, started)
+                        # LM Studio may answer a stream with a JSON error and status 200.
+                        content_type = response.headers.get("content-type", "")
+                        if response.status_code != 200 or content_type.startswith(
+                            "application/json"
+                        ):
+                            try:
+                                body = await response.aread()
+                            finally:
+                                await response.aclose()
+                            raise error_from_reply(response.status_code, body, core.context(call))
                     except httpx2.HTTPError as error:
-                        raise error_from_transport(error, self._core.context(call)) from error
-                    self._core.log_reply(call, response.status_code, started)
-                    # LM Studio may answer a stream with a JSON error and status 200.
-                    content_type = response.headers.get("content-type", "")
-                    if response.status_code != 200 or content_type.startswith("application/json"):
-                        try:
-                            body = await response.aread()
-                        finally:
-                            await response.aclose()
-                        raise error_from_reply(response.status_code, body, self._core.context(call))
+                        raise core.transport_error(error, call, deadline) from error
+                    finally:
+                        set_deadline(None)
                     return response, attempt.retry_state.attempt_number - 1, in_flight
         except BaseException:
-            self._core.end()
+            core.end()
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -312,20 +360,37 @@ class AsyncLMStudioClient(ClientBase):
         self, prepared: PreparedChat, stream: weakref.ref[AsyncChatStream]
     ) -> AsyncIterator[ChatChunk]:
         started_at = time.perf_counter()
-        call: Call = await self._run(self._core.chat_call_flow(prepared, stream=True))
+        core = self._core
+        call: Call = await self._run(core.chat_call_flow(prepared, stream=True))
         if call.loads_model and (owner := stream()) is not None:
             owner.loading_model = call.model
         response, retries, in_flight = await self._open_stream(call)
-        state = self._core.stream_state(call, retries, in_flight, started_at)
+        state = core.stream_state(call, retries, in_flight, started_at)
+        # Each complete event restarts the deadline: a stream may be long, not stalled.
+        wait = core.event_timeout(call)
+        deadline = Deadline.after(wait)
+        events = 0
+        reads = response.aiter_raw().__aiter__()
         try:
-            try:
-                async for data in response.aiter_raw():
-                    for chunk in state.feed(data):
-                        yield chunk
-            except httpx2.HTTPError as error:
-                raise error_from_transport(
-                    error, self._core.context(call), partial=state.result()
-                ) from error
+            while True:
+                set_deadline(deadline)
+                try:
+                    data = await reads.__anext__()
+                except StopAsyncIteration:
+                    break
+                except httpx2.HTTPError as error:
+                    raise core.transport_error(
+                        error, call, deadline, partial=state.result()
+                    ) from error
+                finally:
+                    set_deadline(None)
+                for chunk in state.feed(data):
+                    yield chunk
+                if state.events != events:
+                    events = state.events
+                    deadline.restart(wait)
+                elif deadline.passed:  # an injected client reads without one
+                    raise core.stalled_stream_error(call, state.result())
             for chunk in state.close():
                 yield chunk
             owner = stream()
@@ -333,7 +398,7 @@ class AsyncLMStudioClient(ClientBase):
                 owner._set_result(state.result())
         finally:
             await response.aclose()
-            self._core.end()
+            core.end()
 
     async def embed(
         self,

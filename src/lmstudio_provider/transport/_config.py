@@ -69,9 +69,17 @@ class HttpSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     timeout_secs: float = Field(
-        60, gt=0, description="Read/write timeout: longest wait for the next bytes."
+        60,
+        gt=0,
+        description="Longest wait for a whole answer, or for each event of a streamed one.",
     )
     connect_timeout_secs: float = Field(10, gt=0, description="Longest wait to connect.")
+    quick_timeout_secs: float = Field(
+        0.9,
+        gt=0,
+        description="Longest wait for a quick call (a quick model listing, health), "
+        "connecting included.",
+    )
     keep_alive_secs: float = Field(30, ge=0, description="How long idle connections are kept.")
     max_idle_connections: int = Field(10, ge=0, description="Idle connections kept in the pool.")
     load_timeout_secs: float = Field(
@@ -401,6 +409,7 @@ def validated_settings(explicit: dict[str, Any]) -> Settings:
 HTTP_KEYWORDS = {
     "timeout": "timeout_secs",
     "connect_timeout": "connect_timeout_secs",
+    "quick_timeout": "quick_timeout_secs",
     "keep_alive": "keep_alive_secs",
     "max_idle_connections": "max_idle_connections",
     "load_timeout": "load_timeout_secs",

@@ -25,29 +25,33 @@ import tenacity
 
 from lmstudio_provider import __version__
 from lmstudio_provider.transport._config import Settings, resolve_settings
+from lmstudio_provider.transport._deadlines import Deadline
 from lmstudio_provider.transport._error_mapping import (
     RequestContext,
+    body_too_large_error,
+    deadline_error,
     error_from_reply,
+    error_from_transport,
     is_retryable,
 )
 from lmstudio_provider.transport._errors import (
     InvalidParameterError,
     LMStudioError,
-    LMStudioTimeoutError,
     ModelNotAllowedError,
     ModelNotFoundError,
     ProtocolError,
-    ServerUnreachableError,
 )
 from lmstudio_provider.transport._log import configure_from_env, logger
 from lmstudio_provider.transport._models import (
+    Dialect,
     ModelInfo,
     ModelKind,
+    ModelList,
     check_allowed,
     find_instance,
     is_allowed,
     is_loaded_model_alias,
-    parse_models,
+    parse_model_list,
     resolve_model_name,
 )
 from lmstudio_provider.transport._params import ChatOptions, ChatParams, validate_params
@@ -85,6 +89,7 @@ __all__ = [
 
 MODEL_CACHE_SECS = 30.0
 EMBED_BATCH_SIZE = 64
+QUICK_MAX_BODY_BYTES = 4 * 1024 * 1024  # a model list is a few kB; more is not one
 # Streams are read raw (no decompression layer, for speed): ask for them uncompressed.
 STREAM_HEADERS = {"Accept-Encoding": "identity", "Accept": "text/event-stream"}
 MODEL_ENDPOINTS: tuple[tuple[str, Literal["v1", "v0", "openai"]], ...] = (
@@ -96,7 +101,13 @@ MODEL_ENDPOINTS: tuple[tuple[str, Literal["v1", "v0", "openai"]], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One HTTP request a flow needs sent."""
+    """One HTTP request a flow needs sent.
+
+    ``quick``: a quick call (a quick model listing, health): every wait, connecting
+    included, is bounded by ``http.quick_timeout_secs``, nothing is retried and the
+    answer may not exceed ``QUICK_MAX_BODY_BYTES``. ``deadline``: one that the calls
+    of a flow share (the quick listing's endpoint fallbacks, health's two requests).
+    """
 
     method: str
     path: str
@@ -107,6 +118,8 @@ class Call:
     loads_model: bool = False
     answering: tuple[str, ...] = ()  # other ids that may answer for ``model`` (instances)
     loaded: tuple[str, ...] | None = None  # what was loaded, for a mismatch message
+    quick: bool = False
+    deadline: Deadline | None = None
 
 
 @dataclass(slots=True)
@@ -173,6 +186,15 @@ class HealthReport:
 Flow = Generator[Call, Reply, Any]
 
 
+def endpoint_unknown(status: int, body: Any) -> bool:
+    """Whether a model-list endpoint is unknown to the server, so that the next is tried.
+
+    404 or 405, or LM Studio's 200 with an error ("Unexpected endpoint or method"). Any
+    other failure (a refused key, a server error, garbage) would meet the next endpoint too.
+    """
+    return status in (404, 405) or (status == 200 and isinstance(body, dict) and "error" in body)
+
+
 @functools.cache
 def shared_ssl_context() -> ssl.SSLContext:
     """One TLS context for every client in the process (httpx2's default, certificates
@@ -194,7 +216,7 @@ class ClientCore:
     # -- HTTP configuration -------------------------------------------------
 
     def http_client_options(self) -> dict[str, Any]:
-        """Keyword arguments for ``httpx2.Client``/``AsyncClient``."""
+        """Keyword arguments for ``httpx2.Client``/``AsyncClient`` (with the transport's)."""
         http = self.settings.http
         headers = {"User-Agent": f"lmstudio-provider/{__version__}"}
         if self.settings.api_key is not None:
@@ -204,44 +226,106 @@ class ClientCore:
             "timeout": httpx2.Timeout(
                 http.timeout_secs, connect=http.connect_timeout_secs, pool=http.connect_timeout_secs
             ),
+            "headers": headers,
+        }
+
+    def http_transport_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``httpx2.HTTPTransport``/``AsyncHTTPTransport``."""
+        http = self.settings.http
+        return {
             "limits": httpx2.Limits(
                 max_keepalive_connections=http.max_idle_connections,
                 keepalive_expiry=http.keep_alive_secs,
             ),
-            "headers": headers,
             "verify": shared_ssl_context(),
         }
 
-    def context(self, call: Call) -> RequestContext:
+    # -- Deadlines ------------------------------------------------------------
+    # The read timeout bounds the whole of a non-streamed answer (status line, headers
+    # and body) and each complete event of a stream, however the server trickles; a
+    # quick call is bounded by the quick timeout, connecting included. The drivers
+    # enforce these instants around their reads (``_deadlines``) and between them.
+
+    def _timeouts(self, call: Call) -> tuple[float, float, float]:
+        """(read, connect, deadline) seconds for ``call``."""
         http = self.settings.http
+        if call.quick:
+            quick = http.quick_timeout_secs
+            return min(http.timeout_secs, quick), min(http.connect_timeout_secs, quick), quick
         read = http.load_timeout_secs if call.loads_model else http.timeout_secs
+        return read, http.connect_timeout_secs, read
+
+    def timeout(self, call: Call) -> httpx2.Timeout | UseClientDefault:
+        """The client's timeouts; for a quick call, the quick timeout bounds each wait; when
+        ``call`` loads a model (LM Studio sends nothing until the load is done), the load
+        timeout bounds reads."""
+        if not (call.quick or call.loads_model):
+            return httpx2.USE_CLIENT_DEFAULT
+        read, connect, _ = self._timeouts(call)
+        write = min(self.settings.http.timeout_secs, read)
+        return httpx2.Timeout(write, read=read, connect=connect, pool=connect)
+
+    def reply_deadline(self, call: Call) -> Deadline:
+        """When the whole answer to ``call`` must have arrived."""
+        if call.deadline is not None:
+            return call.deadline
+        return Deadline.after(self._timeouts(call)[2])
+
+    def event_timeout(self, call: Call) -> float:
+        """Seconds a stream may take for its head, then for each complete event (a stream
+        that loads its model first may take the load timeout)."""
+        return self._timeouts(call)[2]
+
+    def check_body(self, call: Call, received: int, deadline: Deadline) -> None:
+        """Between two reads of an answer: stop it past its deadline or its size cap.
+
+        Raises:
+            LMStudioTimeoutError, ProtocolError: the deadline's, or the cap's error.
+        """
+        if call.quick and received > QUICK_MAX_BODY_BYTES:
+            raise body_too_large_error(self.context(call), QUICK_MAX_BODY_BYTES)
+        if deadline.passed:
+            raise deadline_error(self.context(call))
+
+    def stalled_stream_error(self, call: Call, partial: ChatResponse) -> LMStudioError:
+        """A stream whose next event did not complete in time."""
+        return deadline_error(self.context(call), stream=True, partial=partial)
+
+    def transport_error(
+        self,
+        error: httpx2.HTTPError,
+        call: Call,
+        deadline: Deadline,
+        partial: ChatResponse | None = None,
+    ) -> LMStudioError:
+        """The typed error for a failed connection or read of ``call``.
+
+        A timeout at the deadline after some bytes came is the deadline's (the server
+        trickled); with nothing received, it is a plain "sent nothing" read timeout.
+        """
+        passed = deadline.passed and (deadline.received > 0 or partial is not None)
+        return error_from_transport(
+            error, self.context(call), partial=partial, deadline_passed=passed
+        )
+
+    def context(self, call: Call) -> RequestContext:
+        read, connect, deadline = self._timeouts(call)
         return RequestContext(
             base_url=self.settings.base_url,
             method=call.method,
             path=call.path,
             model=call.model,
-            timeouts=(read, http.connect_timeout_secs),
+            timeouts=(read, connect),
             answering_ids=call.answering,
             loaded_ids=call.loaded,
             loads_model=call.loads_model,
-        )
-
-    def timeout(self, call: Call) -> httpx2.Timeout | UseClientDefault:
-        """The client's timeouts, or, when ``call`` loads a model (LM Studio sends nothing
-        until the load is done), the load timeout for reads."""
-        if not call.loads_model:
-            return httpx2.USE_CLIENT_DEFAULT
-        http = self.settings.http
-        return httpx2.Timeout(
-            http.timeout_secs,
-            read=http.load_timeout_secs,
-            connect=http.connect_timeout_secs,
-            pool=http.connect_timeout_secs,
+            deadline_secs=deadline,
+            quick=call.quick,
         )
 
     def retry_options(self, call: Call) -> dict[str, Any]:
         """tenacity options: exponential backoff with jitter, retryable errors only."""
-        attempts = self.settings.max_retries + 1 if call.retry else 1
+        attempts = self.settings.max_retries + 1 if call.retry and not call.quick else 1
         return {
             "stop": tenacity.stop_after_attempt(attempts),
             "wait": tenacity.wait_exponential_jitter(multiplier=0.25, max=8.0, jitter=0.25),
@@ -301,24 +385,38 @@ class ClientCore:
         """Cache a model list fetched elsewhere as if this client had just fetched it."""
         self._models = (time.monotonic(), list(models))
 
-    def list_models_flow(self, *, refresh: bool = False, retry: bool = True) -> Flow:
+    def list_models_flow(self, *, refresh: bool = False) -> Flow:
         """Models from ``/api/v1/models``, else ``/api/v0/models``, else ``/v1/models``."""
         if not refresh and (cached := self.cached_models()) is not None:
             return cached
+        listing: ModelList = yield from self.model_list_flow()
+        return listing.models
+
+    def model_list_flow(
+        self, *, quick: bool = False, first: Dialect | None = None, deadline: Deadline | None = None
+    ) -> Flow:
+        """The server's model list, from the first of its endpoints that it knows.
+
+        ``quick``: a quick call, the endpoints all within one quick deadline (see ``Call``),
+        or within ``deadline``. ``first``: the endpoint to try first (the one that answered
+        last time).
+        """
+        if quick and deadline is None:
+            deadline = Deadline.after(self.settings.http.quick_timeout_secs)
+        endpoints = sorted(MODEL_ENDPOINTS, key=lambda endpoint: endpoint[1] != first)
         last_error: LMStudioError | None = None
-        for path, dialect in MODEL_ENDPOINTS:
-            call = Call("GET", path, retry=retry)
+        for path, dialect in endpoints:
+            call = Call("GET", path, quick=quick, deadline=deadline)
             reply = yield call
             body = reply.json()
             if reply.status == 200 and isinstance(body, dict) and "error" not in body:
-                models = parse_models(dialect, body)
-                self._models = (time.monotonic(), models)
+                listing = parse_model_list(dialect, body)
+                self._models = (time.monotonic(), listing.models)
                 self._dialect = dialect
-                return models
-            # An older LM Studio or another server: 404, or 200 with "Unexpected endpoint".
+                return listing
             last_error = error_from_reply(reply.status, reply.body, self.context(call))
-            if reply.status in (401, 403):
-                raise last_error
+            if not endpoint_unknown(reply.status, body):
+                raise last_error  # auth, a failure, garbage: another endpoint would not help
         assert last_error is not None
         raise last_error
 
@@ -635,20 +733,21 @@ class ClientCore:
         started = time.perf_counter()
         base = {"base_url": self.settings.base_url, "http": self.settings.masked()["http"]}
         kind: Literal["lmstudio", "openai-compatible", "unknown"] = "unknown"
+        deadline = Deadline.after(self.settings.http.quick_timeout_secs)
         try:
-            greeting = yield Call("GET", "/lmstudio-greeting", retry=False)
+            greeting = yield Call("GET", "/lmstudio-greeting", quick=True, deadline=deadline)
             latency = (time.perf_counter() - started) * 1000
             body = greeting.json()
             is_lmstudio = isinstance(body, dict) and body.get("lmstudio") is True
             kind = "lmstudio" if is_lmstudio else "openai-compatible"
-            models: list[ModelInfo] = yield from self.list_models_flow(refresh=True, retry=False)
+            listing: ModelList = yield from self.model_list_flow(quick=True, deadline=deadline)
+            models = listing.models
         except LMStudioError as error:
             # Only a server that could not be reached is "unreachable"; one that answered
             # badly (garbage, 500, a timeout mid-answer) is an "error".
-            unreachable = isinstance(error, ServerUnreachableError) or (
-                isinstance(error, LMStudioTimeoutError) and error.which == "connect"
+            status: Literal["unreachable", "error"] = (
+                "unreachable" if error.server_down else "error"
             )
-            status: Literal["unreachable", "error"] = "unreachable" if unreachable else "error"
             return HealthReport(
                 status=status,
                 server_kind=kind,

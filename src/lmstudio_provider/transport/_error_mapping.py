@@ -33,6 +33,8 @@ from lmstudio_provider.transport._results import ChatResponse
 __all__ = [
     "RETRYABLE_STATUSES",
     "RequestContext",
+    "body_too_large_error",
+    "deadline_error",
     "error_from_body",
     "error_from_reply",
     "error_from_transport",
@@ -64,11 +66,20 @@ class RequestContext:
     answering_ids: tuple[str, ...] = ()  # other ids that may answer for ``model``
     loaded_ids: tuple[str, ...] | None = None  # what was loaded when it was resolved
     loads_model: bool = False  # the read timeout is the load timeout
+    deadline_secs: float = 60.0  # for the whole answer, or each event of a stream
+    quick: bool = False  # a quick call: the quick deadline, named in hints
 
     @property
     def target(self) -> str:
         suffix = f" (model {self.model!r})" if self.model else ""
         return f"{self.method} {self.base_url}{self.path}{suffix}"
+
+    @property
+    def deadline_setting(self) -> str:
+        """The setting (and its variable) that bounds this request's answer."""
+        if self.quick:
+            return "http.quick_timeout_secs (LMSTUDIO_HTTP_QUICK_TIMEOUT_SECS)"
+        return "http.timeout_secs (LMSTUDIO_HTTP_TIMEOUT_SECS)"
 
 
 def extract_error(body: Any) -> tuple[str, str | None] | None:
@@ -196,24 +207,75 @@ def error_from_reply(status: int, body: bytes, context: RequestContext) -> LMStu
     return error
 
 
+def deadline_error(
+    context: RequestContext, *, stream: bool = False, partial: ChatResponse | None = None
+) -> LMStudioTimeoutError:
+    """The server kept a request waiting past its deadline, however it trickled its answer."""
+    secs = context.deadline_secs
+    if stream:
+        message = (
+            f"LM Studio sent no complete event for {secs:g} s on {context.target}: "
+            "the stream stalled, or trickles too slowly."
+        )
+    else:
+        message = (
+            f"LM Studio did not finish answering {context.target} within {secs:g} s: "
+            "it sent nothing, or too slowly."
+        )
+    if context.quick:
+        hint = (
+            f"Quick calls (a quick model listing, health) wait at most {secs:g} s: raise "
+            f"{context.deadline_setting} for a slow or distant server; if it never "
+            "answers, check LM Studio's server log."
+        )
+    else:
+        hint = (
+            f"Loading a model or reading a long prompt can take longer: raise "
+            f"{context.deadline_setting}; if it never answers, check LM Studio's server log."
+        )
+    return LMStudioTimeoutError(message, which="read", hint=hint, partial=partial)
+
+
+def body_too_large_error(context: RequestContext, limit: int) -> ProtocolError:
+    """A quick call's answer is small (a model list is a few kB): more is no such answer."""
+    return ProtocolError(
+        f"LM Studio at {context.base_url} sent more than {limit // 1024 // 1024} MiB for "
+        f"{context.target}, which is no answer to it.",
+        hint="Is it LM Studio? Set LMSTUDIO_BASE_URL to the server's root, "
+        "e.g. http://localhost:1234.",
+    )
+
+
 def error_from_transport(
     error: httpx2.HTTPError,
     context: RequestContext,
     *,
     partial: ChatResponse | None = None,
+    deadline_passed: bool = False,
 ) -> LMStudioError:
-    """A typed error for a failed connection, timeout or cut stream."""
+    """A typed error for a failed connection, timeout or cut stream.
+
+    ``deadline_passed``: the request's deadline had passed when it failed, so a read or
+    write timeout is that deadline's (see ``deadline_error``).
+    """
     read_timeout, connect_timeout = context.timeouts
     if isinstance(error, httpx2.ConnectTimeout):
+        wait_longer = (
+            context.deadline_setting
+            if context.quick
+            else "http.connect_timeout_secs (LMSTUDIO_HTTP_CONNECT_TIMEOUT_SECS)"
+        )
         return LMStudioTimeoutError(
             f"Connecting to LM Studio at {context.base_url} took longer than "
             f"{connect_timeout:g} s ({context.target}).",
             which="connect",
-            hint=f"Is the server running and the address right? {START_SERVER_HINT}. "
-            "To wait longer, raise http.connect_timeout_secs "
-            "(LMSTUDIO_HTTP_CONNECT_TIMEOUT_SECS).",
+            hint=f"Nothing at that address completes a connection: is the server running and "
+            f"the address right? {START_SERVER_HINT}; if it listens elsewhere, set "
+            f"LMSTUDIO_BASE_URL. To wait longer, raise {wait_longer}.",
             retryable=True,
         )
+    if deadline_passed and isinstance(error, httpx2.ReadTimeout | httpx2.WriteTimeout):
+        return deadline_error(context, stream=partial is not None, partial=partial)
     if isinstance(error, httpx2.TimeoutException):
         which = {
             httpx2.ReadTimeout: "read",
@@ -257,7 +319,7 @@ def error_from_transport(
             )
             hint = (
                 "Loading a model or reading a long prompt can take longer: raise "
-                "http.timeout_secs (LMSTUDIO_HTTP_TIMEOUT_SECS); if it never answers, "
+                f"{context.deadline_setting}; if it never answers, "
                 "check LM Studio's server log."
             )
         return LMStudioTimeoutError(message, which=which, hint=hint, partial=partial)
@@ -275,12 +337,14 @@ def error_from_transport(
             "say why (a crash or an unload).",
             partial=partial,
         )
-    return ServerUnreachableError(
+    failed = ServerUnreachableError(
         f"The connection to LM Studio at {context.base_url} failed ({context.target}): "
         f"{error or type(error).__name__}",
         hint=f"{START_SERVER_HINT}; if it keeps failing, check LM Studio's server log.",
         retryable=True,
     )
+    failed.server_down = False  # it took the connection: something is there
+    return failed
 
 
 def is_retryable(error: BaseException) -> bool:

@@ -44,6 +44,9 @@ class LMStudioError(Exception):
     """Base class of every error raised by lmstudio-provider."""
 
     status_code: ClassVar[int] = 500
+    # Whether nothing answers at the server's address (refused, or no TCP handshake):
+    # only then would the same request, sent again now, fail the same way at once.
+    server_down: bool = False
 
     def __init__(
         self,
@@ -176,9 +179,14 @@ class DownloadFailedError(ServerError):
 
 
 class ServerUnreachableError(LMStudioError):
-    """No server answered at the configured base URL (HTTP 502)."""
+    """No server answered at the configured base URL (HTTP 502).
+
+    Also a connection that broke before any answer; ``server_down`` is then False: the
+    server took the connection, it is there.
+    """
 
     status_code = 502
+    server_down = True
 
 
 class ProtocolError(LMStudioError):
@@ -206,4 +214,7 @@ class LMStudioTimeoutError(LMStudioError, TimeoutError):
         retryable: bool = False,
     ) -> None:
         self.which = which
+        # A busy server still accepts connections at once (the kernel does it): a connect
+        # timeout means a dead or black-holed address, a read timeout says less.
+        self.server_down = which == "connect"
         super().__init__(message, hint=hint, partial=partial, retryable=retryable)

@@ -24,7 +24,9 @@ __all__ = [
     "LoadedInstance",
     "ModelInfo",
     "ModelKind",
+    "ModelList",
     "is_loaded_model_alias",
+    "parse_model_list",
     "parse_models",
     "resolve_model_name",
     "same_model",
@@ -33,6 +35,7 @@ __all__ = [
 ModelType = Literal["llm", "vlm", "embeddings", "unknown"]
 ModelState = Literal["loaded", "not-loaded", "unknown"]
 ModelKind = Literal["chat", "embeddings"]
+Dialect = Literal["v1", "v0", "openai"]
 LOADED_MODEL_ALIASES = frozenset({"", "local-model"})
 
 
@@ -230,7 +233,7 @@ def _parse_openai_entry(entry: dict[str, Any]) -> ModelInfo:
     return ModelInfo(id=model_id, type=guessed)
 
 
-def parse_models(dialect: Literal["v1", "v0", "openai"], body: Any) -> list[ModelInfo]:
+def parse_models(dialect: Dialect, body: Any) -> list[ModelInfo]:
     """Parse a model list; duplicates (LM Studio repeats ids) are dropped, order kept.
 
     Raises:
@@ -270,6 +273,40 @@ def _merge_repeated(earlier: ModelInfo, later: ModelInfo) -> ModelInfo:
     if ids == kept.instance_ids and instances == kept.instances:
         return kept
     return replace(kept, instance_ids=ids, instances=instances)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelList:
+    """A model list and what its endpoint can tell.
+
+    ``dialect``: the endpoint that answered (``v1``: ``/api/v1/models``, ``v0``:
+    ``/api/v0/models``, ``openai``: ``/v1/models``). ``reports_types``: the models' types
+    (and so vision) are known; ``reports_tools``: their tool use is known.
+    """
+
+    models: list[ModelInfo]
+    dialect: Dialect
+    reports_tools: bool = False
+
+    @property
+    def reports_types(self) -> bool:
+        return self.dialect != "openai"
+
+
+def parse_model_list(dialect: Dialect, body: Any) -> ModelList:
+    """``parse_models``, with what the list can tell about its models.
+
+    Raises:
+        ProtocolError: if the body is not the shape the endpoint defines.
+    """
+    models = parse_models(dialect, body)
+    # /api/v1 always says which models use tools; /api/v0 since LM Studio 0.3.16.
+    entries = body.get("data") if dialect == "v0" else None
+    reports_tools = dialect == "v1" or (
+        isinstance(entries, list)
+        and any(isinstance(entry, dict) and "capabilities" in entry for entry in entries)
+    )
+    return ModelList(models, dialect, reports_tools)
 
 
 def _normalise(model_id: str) -> str:

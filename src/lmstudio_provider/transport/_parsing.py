@@ -219,6 +219,7 @@ class StreamState:
         "context",
         "deltas",
         "done",
+        "events",
         "finish_reason",
         "first_token_at",
         "id",
@@ -257,11 +258,14 @@ class StreamState:
         self.system_fingerprint: str | None = None
         self.done = False
         self.deltas = 0
+        self.events = 0  # complete SSE events decoded: each one restarts the read deadline
 
     def feed(self, data: bytes) -> list[ChatChunk]:
         """Decode what the socket delivered; return the chunks it completed."""
         chunks = []
-        for event in self._decoder.feed(data):
+        events = self._decoder.feed(data)
+        self.events += len(events)
+        for event in events:
             chunk = self._on_data(event.data)
             if chunk is not None:
                 chunks.append(chunk)

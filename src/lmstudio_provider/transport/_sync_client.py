@@ -24,13 +24,21 @@ from lmstudio_provider.transport._core import (
     Reply,
     StreamResult,
 )
-from lmstudio_provider.transport._error_mapping import (
-    RETRYABLE_STATUSES,
-    error_from_reply,
-    error_from_transport,
+from lmstudio_provider.transport._deadlines import (
+    Deadline,
+    DeadlineBackend,
+    install,
+    set_deadline,
 )
+from lmstudio_provider.transport._error_mapping import RETRYABLE_STATUSES, error_from_reply
 from lmstudio_provider.transport._errors import LMStudioError
-from lmstudio_provider.transport._models import LoadedInstance, ModelInfo, ModelKind
+from lmstudio_provider.transport._models import (
+    Dialect,
+    LoadedInstance,
+    ModelInfo,
+    ModelKind,
+    ModelList,
+)
 from lmstudio_provider.transport._params import ChatOptions
 from lmstudio_provider.transport._parsing import StreamState
 from lmstudio_provider.transport._results import ChatChunk, ChatResponse, EmbeddingResult
@@ -100,10 +108,19 @@ class LMStudioClient(ClientBase):
         **kwargs: Any,
     ) -> None:
         super().__init__(settings, kwargs)
-        self._http = http_client or httpx2.Client(**self._core.http_client_options())
-        # Its own pool is closed by ``close()`` or, at the latest, when the client is
-        # collected (open sockets would warn); a given ``http_client`` is the caller's.
-        self._closer = weakref.finalize(self, self._http.close) if http_client is None else None
+        if http_client is None:
+            transport = httpx2.HTTPTransport(**self._core.http_transport_options())
+            http_client = httpx2.Client(
+                **self._core.http_client_options(), transport=install(transport, DeadlineBackend)
+            )
+            # Its own pool is closed by ``close()`` or, at the latest, when the client is
+            # collected (open sockets would warn); a given ``http_client`` is the caller's.
+            self._closer: weakref.finalize[Any, Any] | None = weakref.finalize(
+                self, http_client.close
+            )
+        else:
+            self._closer = None
+        self._http = http_client
 
     def __enter__(self) -> Self:
         return self
@@ -124,18 +141,34 @@ class LMStudioClient(ClientBase):
     # -- I/O ------------------------------------------------------------------
 
     def _send_once(self, call: Call) -> tuple[int, bytes]:
-        self._core.log_call(call)
+        core = self._core
+        core.log_call(call)
         started = time.perf_counter()
+        deadline = core.reply_deadline(call)
+        request = self._http.build_request(
+            call.method, call.path, json=call.body, timeout=core.timeout(call)
+        )
+        set_deadline(deadline)
         try:
-            response = self._http.request(
-                call.method, call.path, json=call.body, timeout=self._core.timeout(call)
-            )
+            response = self._http.send(request, stream=True)
+            try:
+                chunks: list[bytes] = []
+                received = 0
+                for data in response.iter_bytes():
+                    received += len(data)
+                    core.check_body(call, received, deadline)
+                    chunks.append(data)
+            finally:
+                response.close()
         except httpx2.HTTPError as error:
-            raise error_from_transport(error, self._core.context(call)) from error
-        self._core.log_reply(call, response.status_code, started)
+            raise core.transport_error(error, call, deadline) from error
+        finally:
+            set_deadline(None)
+        body = b"".join(chunks)
+        core.log_reply(call, response.status_code, started)
         if response.status_code in RETRYABLE_STATUSES:
-            raise error_from_reply(response.status_code, response.content, self._core.context(call))
-        return response.status_code, response.content
+            raise error_from_reply(response.status_code, body, core.context(call))
+        return response.status_code, body
 
     def _send(self, call: Call) -> Reply:
         in_flight = self._core.begin()
@@ -166,10 +199,24 @@ class LMStudioClient(ClientBase):
 
     # -- API ------------------------------------------------------------------
 
-    def list_models(self, *, refresh: bool = False) -> list[ModelInfo]:
-        """Every model the server offers (downloaded and loaded), cached briefly."""
+    def list_models(self, *, refresh: bool = False, quick: bool = False) -> list[ModelInfo]:
+        """Every model the server offers (downloaded and loaded), cached briefly.
+
+        ``quick``: ask now, as a quick call (``http.quick_timeout_secs`` in all, no retries).
+        """
+        if quick:
+            return self.model_list(quick=True).models
         models: list[ModelInfo] = self._run(self._core.list_models_flow(refresh=refresh))
         return models
+
+    def model_list(self, *, quick: bool = False, first: Dialect | None = None) -> ModelList:
+        """Ask the server for its models now: the list, its endpoint and what it can tell.
+
+        ``quick``: as a quick call (``http.quick_timeout_secs`` in all, no retries);
+        ``first``: the endpoint (``v1``, ``v0``, ``openai``) to try first.
+        """
+        listing: ModelList = self._run(self._core.model_list_flow(quick=quick, first=first))
+        return listing
 
     def resolve_model(self, name: str | None = None, *, kind: ModelKind = "chat") -> ModelInfo:
         """The model ``name`` stands for: exact id, unique substring, or the loaded one."""
@@ -208,11 +255,12 @@ class LMStudioClient(ClientBase):
 
     def _open_stream(self, call: Call) -> tuple[httpx2.Response, int, int]:
         """Open the stream, retrying until the status line; returns (response, retries, n)."""
-        in_flight = self._core.begin()
+        core = self._core
+        in_flight = core.begin()
         try:
-            for attempt in tenacity.Retrying(**self._core.retry_options(call)):
+            for attempt in tenacity.Retrying(**core.retry_options(call)):
                 with attempt:
-                    self._core.log_call(call)
+                    core.log_call(call)
                     started = time.perf_counter()
                     request = self._http.build_request(
                         call.method,
@@ -221,22 +269,28 @@ class LMStudioClient(ClientBase):
                         headers=STREAM_HEADERS,
                         timeout=self._core.timeout(call),
                     )
+                    deadline = Deadline.after(core.event_timeout(call))
+                    set_deadline(deadline)
                     try:
                         response = self._http.send(request, stream=True)
+                        core.log_reply(call, response.status_code, started)
+                        # LM Studio may answer a stream with a JSON error and status 200.
+                        content_type = response.headers.get("content-type", "")
+                        if response.status_code != 200 or content_type.startswith(
+                            "application/json"
+                        ):
+                            try:
+                                body = response.read()
+                            finally:
+                                response.close()
+                            raise error_from_reply(response.status_code, body, core.context(call))
                     except httpx2.HTTPError as error:
-                        raise error_from_transport(error, self._core.context(call)) from error
-                    self._core.log_reply(call, response.status_code, started)
-                    # LM Studio may answer a stream with a JSON error and status 200.
-                    content_type = response.headers.get("content-type", "")
-                    if response.status_code != 200 or content_type.startswith("application/json"):
-                        try:
-                            body = response.read()
-                        finally:
-                            response.close()
-                        raise error_from_reply(response.status_code, body, self._core.context(call))
+                        raise core.transport_error(error, call, deadline) from error
+                    finally:
+                        set_deadline(None)
                     return response, attempt.retry_state.attempt_number - 1, in_flight
         except BaseException:
-            self._core.end()
+            core.end()
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -244,26 +298,43 @@ class LMStudioClient(ClientBase):
         self, prepared: PreparedChat, stream: weakref.ref[ChatStream]
     ) -> Iterator[ChatChunk]:
         started_at = time.perf_counter()
-        call: Call = self._run(self._core.chat_call_flow(prepared, stream=True))
+        core = self._core
+        call: Call = self._run(core.chat_call_flow(prepared, stream=True))
         if call.loads_model and (owner := stream()) is not None:
             owner.loading_model = call.model
         response, retries, in_flight = self._open_stream(call)
-        state: StreamState = self._core.stream_state(call, retries, in_flight, started_at)
+        state: StreamState = core.stream_state(call, retries, in_flight, started_at)
+        # Each complete event restarts the deadline: a stream may be long, not stalled.
+        wait = core.event_timeout(call)
+        deadline = Deadline.after(wait)
+        events = 0
+        reads = response.iter_raw()
         try:
-            try:
-                for data in response.iter_raw():
-                    yield from state.feed(data)
-            except httpx2.HTTPError as error:
-                raise error_from_transport(
-                    error, self._core.context(call), partial=state.result()
-                ) from error
+            while True:
+                set_deadline(deadline)
+                try:
+                    data = next(reads)
+                except StopIteration:
+                    break
+                except httpx2.HTTPError as error:
+                    raise core.transport_error(
+                        error, call, deadline, partial=state.result()
+                    ) from error
+                finally:
+                    set_deadline(None)
+                yield from state.feed(data)
+                if state.events != events:
+                    events = state.events
+                    deadline.restart(wait)
+                elif deadline.passed:  # an injected client reads without one
+                    raise core.stalled_stream_error(call, state.result())
             yield from state.close()
             owner = stream()
             if owner is not None:
                 owner._set_result(state.result())
         finally:
             response.close()
-            self._core.end()
+            core.end()
 
     def embed(
         self,

@@ -32,8 +32,8 @@ async def test_a_remembered_model_list_spares_the_listing_request_async() -> Non
 
 
 def test_every_client_shares_one_tls_context() -> None:
-    first = ClientCore(load_settings()).http_client_options()["verify"]
-    second = ClientCore(load_settings(base_url="https://example.invalid")).http_client_options()
+    first = ClientCore(load_settings()).http_transport_options()["verify"]
+    second = ClientCore(load_settings(base_url="https://example.invalid")).http_transport_options()
     assert first is second["verify"] is shared_ssl_context()
 
 

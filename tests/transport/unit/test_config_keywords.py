@@ -55,6 +55,7 @@ def test_flat_keywords_map_to_settings() -> None:
         "http": {
             "timeout_secs": 5.0,
             "connect_timeout_secs": 2.0,
+            "quick_timeout_secs": 0.9,
             "keep_alive_secs": 1.0,
             "max_idle_connections": 3,
             "load_timeout_secs": 600.0,
@@ -87,8 +88,8 @@ def test_unknown_keyword_lists_the_known_ones(keyword: str, shown: str) -> None:
     assert error.message == f"Unknown setting {keyword}={shown}."
     assert error.hint == (
         "Known settings: provider, base_url, api_key, default_model, allowed_models, http, "
-        "max_retries, defaults, timeout, connect_timeout, keep_alive, max_idle_connections, "
-        "load_timeout."
+        "max_retries, defaults, timeout, connect_timeout, quick_timeout, keep_alive, "
+        "max_idle_connections, load_timeout."
     )
 
 

@@ -303,6 +303,7 @@ def test_yaml_file_sets_every_setting(write_config: WriteConfig) -> None:
     assert settings.http == HttpSettings(
         timeout_secs=5,
         connect_timeout_secs=2,
+        quick_timeout_secs=0.5,
         keep_alive_secs=1.5,
         max_idle_connections=3,
         load_timeout_secs=900,
@@ -484,6 +485,7 @@ def test_sources_merge_setting_by_setting(
             "environment", "LMSTUDIO_HTTP_CONNECT_TIMEOUT_SECS"
         ),
         "http.keep_alive_secs": SettingOrigin("file", f"{path} (inference.http.keep_alive_secs)"),
+        "http.quick_timeout_secs": SettingOrigin("default"),
         "http.max_idle_connections": SettingOrigin("default"),
         "http.load_timeout_secs": SettingOrigin("default"),
         "max_retries": SettingOrigin("argument"),
