@@ -1,12 +1,11 @@
 """Fixtures and wire builders for the ``llm`` plugin's tests, as a pytest plugin.
 
 Every llm test runs with its own ``LLM_USER_PATH`` (logs, keys, the saved model
-list) and a fresh in-process model listing. The plugin lists models with
-``http.client`` (see ``llm_plugin.registry``); ``listing_over_httpx2`` routes that
-one request through httpx2 instead, so that respx and vcrpy, which patch httpx2,
-answer it in the tiers that open no socket. The socket-level listing itself is
-tested against real loopback servers in ``tests/llm_plugin/faults``. Test modules import the
-wire builders from here (``from llm_fixtures import completion, sse``).
+list) and a fresh in-process model listing. The plugin lists models with a quick call
+of the transport, so respx and vcrpy, which patch httpx2, answer it in the tiers that
+open no socket; its server states are tested against real loopback servers in
+``tests/llm_plugin/faults``. Test modules import the wire builders from here
+(``from llm_fixtures import completion, sse``).
 """
 
 from __future__ import annotations
@@ -16,13 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 import respx
 from click.testing import CliRunner, Result
 
 from lmstudio_provider.llm_plugin import _listing as registry
-from lmstudio_provider.transport._error_mapping import RequestContext, error_from_transport
 
 Invoke = Callable[..., Result]
 
@@ -55,21 +52,6 @@ def llm_cli(llm_user_dir: Path) -> Iterator[Invoke]:
 
     yield invoke
     registry.forget()
-
-
-def _get_over_httpx2(
-    base_url: str, path: str, headers: dict[str, str], budget: float, context: RequestContext
-) -> tuple[int, bytes]:
-    try:
-        response = httpx2.get(base_url + path, headers=headers, timeout=budget)
-    except httpx2.HTTPError as error:
-        raise error_from_transport(error, context) from error
-    return response.status_code, response.content
-
-
-@pytest.fixture
-def listing_over_httpx2(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "get", _get_over_httpx2)
 
 
 # -- Wire data, shaped like LM Studio's --------------------------------------------------
@@ -207,7 +189,7 @@ BASE_URL = "http://localhost:1234"
 
 
 @pytest.fixture
-def lmstudio(listing_over_httpx2: None) -> Iterator[respx.MockRouter]:
+def lmstudio() -> Iterator[respx.MockRouter]:
     """A mocked LM Studio 0.4 at the default address listing QWEN, GEMMA and NOMIC.
 
     Tests add their own routes (``lmstudio.post("/v1/chat/completions")``); a request

@@ -35,6 +35,7 @@ from lmstudio_provider.transport._error_mapping import (
     is_retryable,
 )
 from lmstudio_provider.transport._errors import (
+    BadRequestError,
     InvalidParameterError,
     LMStudioError,
     ModelNotAllowedError,
@@ -417,8 +418,15 @@ class ClientCore:
             last_error = error_from_reply(reply.status, reply.body, self.context(call))
             if not endpoint_unknown(reply.status, body):
                 raise last_error  # auth, a failure, garbage: another endpoint would not help
-        assert last_error is not None
-        raise last_error
+        if isinstance(last_error, BadRequestError):
+            raise last_error  # LM Studio's "Unexpected endpoint": a wrong base URL
+        paths = ", ".join(path for path, _ in MODEL_ENDPOINTS)
+        raise ProtocolError(
+            f"The server at {self.settings.base_url} lists no models at {paths}: "
+            f"{last_error.message if last_error else 'no answer'}",
+            hint="Is it LM Studio? Set LMSTUDIO_BASE_URL to the server's root, "
+            "e.g. http://localhost:1234.",
+        )
 
     def resolve_flow(self, name: str | None, kind: ModelKind = "chat") -> Flow:
         """Resolve a model name against the server's list (cached briefly)."""

@@ -27,7 +27,7 @@ import vcr
 from llm_fixtures import Invoke, logged
 from lmstudio_provider.transport._errors import START_SERVER_HINT
 
-pytestmark = pytest.mark.usefixtures("llm_user_dir", "listing_over_httpx2")
+pytestmark = pytest.mark.usefixtures("llm_user_dir")
 
 ROOT = Path(__file__).resolve().parents[3]
 replay = vcr.VCR(

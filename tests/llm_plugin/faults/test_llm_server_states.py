@@ -1,8 +1,8 @@
 """``llm models`` and ``llm -m lmstudio`` in every state LM Studio's server can be in.
 
-Real loopback sockets, no mocks: the plugin's own listing request (``http.client``)
-and the transport meet a port nobody listens on (refused), a listener whose accept
-queue is full so that connections never complete (black-holed), the fault server
+Real loopback sockets, no mocks: the plugin's quick listing and the transport meet a
+port nobody listens on (refused), a listener whose accept queue is full so that
+connections never complete (black-holed), the fault server
 reading requests and never answering (silent), sending its answer a byte at a time
 (trickling), answering garbage (malformed) or 500, being slow to list because it is
 busy, and LM Studio answering with another model than the one asked for.
@@ -27,10 +27,10 @@ import pytest
 from click.testing import Result
 
 from llm_fixtures import Invoke, v1_model, v1_models
-from lmstudio_provider.llm_plugin import _listing as registry
-from lmstudio_provider.transport._error_mapping import RequestContext
-from lmstudio_provider.transport._errors import (
+from lmstudio_provider import LMStudioClient
+from lmstudio_provider.transport import (
     START_SERVER_HINT,
+    LMStudioError,
     ProtocolError,
     ServerUnreachableError,
 )
@@ -287,39 +287,39 @@ def test_a_healthy_server_gets_one_listing_request_then_the_chat(
     assert [r.path for r in fault_server.requests[3:]] == ["/api/v0/models", "/v1/chat/completions"]
 
 
+def quick_listing(base_url: str) -> list[str]:
+    """The plugin's listing call: the transport's quick model list, the saved endpoint first."""
+    with LMStudioClient(base_url=base_url) as client:
+        return [model.id for model in client.model_list(quick=True, first="v0").models]
+
+
 def test_the_listing_request_itself(fault_server: FaultServer) -> None:
-    """``registry.get`` on a real socket: the status and body of an answer (failures: above)."""
-    context = RequestContext(fault_server.base_url, "GET", "/api/v0/models")
-    status, body = registry.get(fault_server.base_url, "/api/v0/models", {}, 1.0, context)
-    assert status == 200
-    assert json.loads(body)["data"][0]["id"] == LOADED
+    """The quick listing on a real socket: the models of an answer (failures: above)."""
+    assert quick_listing(fault_server.base_url)[0] == LOADED
     [request] = fault_server.requests
-    assert request.headers["accept-encoding"] == "identity"
+    assert request.path == "/api/v0/models"
+    assert request.headers["user-agent"].startswith("lmstudio-provider/")
 
 
 def test_the_listing_request_reads_no_more_than_a_model_list(fault_server: FaultServer) -> None:
-    path = "/api/v0/models"
-    huge = b'{"data": [' + b" " * registry.MAX_BODY_BYTES + b"]}"
-    fault_server.route("GET", path, fault_server.reply(200, huge))
-    context = RequestContext(fault_server.base_url, "GET", path)
+    huge = b'{"data": [' + b" " * 4 * 1024 * 1024 + b"]}"
+    fault_server.route("GET", "/api/v0/models", fault_server.reply(200, huge))
     with pytest.raises(ProtocolError, match="sent more than 4 MiB"):
-        registry.get(fault_server.base_url, path, {}, 1.0, context)
+        quick_listing(fault_server.base_url)
 
 
 def test_the_listing_request_tells_a_refused_connection_from_a_broken_answer(
     fault_server: FaultServer,
 ) -> None:
     """Only a refused connection means the server is down (and fails a prompt at once)."""
-    path = "/api/v1/models"
-    refused = closed_port()
-    with pytest.raises(ServerUnreachableError, match="Connection refused"):
-        registry.get(refused, path, {}, 1.0, RequestContext(refused, "GET", path))
-    context = RequestContext(fault_server.base_url, "GET", path)
+    with pytest.raises(ServerUnreachableError, match="Connection refused") as refused:
+        quick_listing(closed_port())
+    assert refused.value.server_down
     for broken_off in (cut_at_once, cut_mid_body):
         fault_server.everything = broken_off
-        with pytest.raises(ProtocolError, match="sent a broken answer") as broken:
-            registry.get(fault_server.base_url, path, {}, 1.0, context)
-        assert not isinstance(broken.value, ServerUnreachableError)
+        with pytest.raises(LMStudioError) as broken:
+            quick_listing(fault_server.base_url)
+        assert not broken.value.server_down
 
 
 def cut_at_once(exchange: Exchange) -> None:

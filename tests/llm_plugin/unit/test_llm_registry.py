@@ -1,7 +1,7 @@
 """The listing behind ``register_models``: endpoint order, fallbacks, the saved list, reuse.
 
-The socket layer (``registry.get``) is replaced by a scripted one here; the real one
-is tested against loopback servers in ``tests/llm_plugin/faults/test_llm_server_states.py``.
+The transport's quick listing is answered by a scripted server (respx) here; real
+loopback servers in every state are in ``tests/llm_plugin/faults/test_llm_server_states.py``.
 """
 
 from __future__ import annotations
@@ -11,15 +11,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
+import httpx2
 import pytest
+import respx
 
 from llm_fixtures import v1_model, v1_models
 from lmstudio_provider.llm_plugin import _listing as registry
-from lmstudio_provider.transport._error_mapping import RequestContext
 from lmstudio_provider.transport._errors import (
     AuthenticationError,
-    LMStudioError,
     LMStudioTimeoutError,
     ProtocolError,
     ServerError,
@@ -40,7 +41,9 @@ V0_LIST = {
 }
 OPENAI_LIST = {"object": "list", "data": [{"id": "gemma-3-270m"}, {"id": "text-embedding-x"}]}
 
-Answer = tuple[int, str] | LMStudioError
+ENDPOINTS = ("/api/v1/models", "/api/v0/models", "/v1/models")
+
+Answer = tuple[int, str] | httpx2.HTTPError
 
 
 class FakeServer:
@@ -48,22 +51,16 @@ class FakeServer:
 
     def __init__(self, answers: dict[str, Answer]) -> None:
         self.answers = answers
-        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.requests: list[tuple[str, httpx2.Headers]] = []
 
-    def get(
-        self,
-        base_url: str,
-        path: str,
-        headers: dict[str, str],
-        budget: float,
-        context: RequestContext,
-    ) -> tuple[int, bytes]:
-        assert 0 < budget <= registry.DEADLINE_SECS + 1e-6
-        self.requests.append((base_url + path, headers))
-        answer = self.answers.get(path, (404, "{}")) if base_url == BASE else (404, "{}")
-        if isinstance(answer, LMStudioError):
+    def answer(self, request: Any) -> Any:  # httpx2 objects; respx is typed for httpx
+        url = request.url
+        base_url = f"{url.scheme}://{url.host}:{url.port}"
+        self.requests.append((base_url + url.path, request.headers))
+        answer = self.answers.get(url.path, (404, "{}")) if base_url == BASE else (404, "{}")
+        if isinstance(answer, httpx2.HTTPError):
             raise answer
-        return answer[0], answer[1].encode()
+        return httpx2.Response(answer[0], content=answer[1].encode())
 
     @property
     def paths(self) -> list[str]:
@@ -71,10 +68,11 @@ class FakeServer:
 
 
 @pytest.fixture
-def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, Answer]], FakeServer]:
+def serve(respx_mock: respx.MockRouter) -> Callable[[dict[str, Answer]], FakeServer]:
     def install(answers: dict[str, Answer]) -> FakeServer:
         server = FakeServer(answers)
-        monkeypatch.setattr(registry, "get", server.get)
+        respx_mock.routes.clear()
+        respx_mock.route().mock(side_effect=server.answer)
         registry.forget()
         return server
 
@@ -89,7 +87,7 @@ LMSTUDIO_04 = {
     )
 }
 LLAMA_CPP = {"/v1/models": (200, json.dumps(OPENAI_LIST))}
-REFUSED = ServerUnreachableError("LM Studio is not reachable at http://localhost:1234")
+REFUSED = httpx2.ConnectError("[Errno 111] Connection refused")
 
 
 def test_lm_studio_0_4_lists_with_one_request(serve: Callable[..., FakeServer]) -> None:
@@ -185,7 +183,7 @@ def test_a_failing_server_ends_the_listing_and_the_saved_list_is_used(
 ) -> None:
     serve(LMSTUDIO_03)
     good = registry.current_listing()
-    server = serve(dict.fromkeys(registry.ENDPOINTS.values(), failure))
+    server = serve(dict.fromkeys(ENDPOINTS, failure))
     listing = registry.current_listing()
     assert server.paths == ["/api/v0/models"]  # the endpoint that answered last time; no other
     assert isinstance(listing.error, error_type)
@@ -197,7 +195,7 @@ def test_a_failing_server_ends_the_listing_and_the_saved_list_is_used(
 
 def test_a_connect_timeout_fails_prompts_at_once(serve: Callable[..., FakeServer]) -> None:
     """No TCP handshake (a busy LM Studio still accepts at once): the server is not there."""
-    serve({"/api/v1/models": LMStudioTimeoutError("Connecting took long.", which="connect")})
+    serve({"/api/v1/models": httpx2.ConnectTimeout("timed out")})
     listing = registry.current_listing()
     assert listing.server_down
     with pytest.raises(LMStudioTimeoutError):
@@ -217,9 +215,7 @@ def test_a_refused_connection_fails_prompts_at_once(
     listing.raise_if_down()  # too old to say anything: a prompt tries for itself
 
 
-SLOW = LMStudioTimeoutError(
-    "LM Studio sent nothing for 0.6 s (read timeout) on GET /api/v1/models.", which="read"
-)
+SLOW = httpx2.ReadTimeout("timed out")
 
 
 @pytest.mark.parametrize(
@@ -261,15 +257,16 @@ def test_a_server_that_lists_nowhere_is_not_lm_studio(serve: Callable[..., FakeS
     assert "lists no models at /api/v1/models, /api/v0/models, /v1/models" in str(listing.error)
 
 
-def test_the_deadline_bounds_the_whole_listing(
+def test_the_quick_deadline_bounds_the_whole_listing(
     serve: Callable[..., FakeServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = serve(LMSTUDIO_03)
-    monkeypatch.setattr(registry, "DEADLINE_SECS", 0.0)
+    monkeypatch.setenv("LMSTUDIO_HTTP_QUICK_TIMEOUT_SECS", "0.000001")
     listing = registry.current_listing()
-    assert server.requests == []
-    assert listing.error is not None
-    assert "did not list its models within 0 s" in listing.error.message
+    assert len(server.requests) == 1  # answered too late: no other endpoint is tried
+    assert isinstance(listing.error, LMStudioTimeoutError)
+    assert "within 1e-06 s" in listing.error.message
+    assert not listing.server_down
 
 
 def test_the_saved_list_round_trips_and_is_written_only_when_it_changes(
@@ -321,6 +318,7 @@ def test_the_api_key_llm_knows_is_sent(
     server = serve(LMSTUDIO_04)
     registry.current_listing()
     assert "Authorization" not in server.requests[-1][1]
+    assert server.requests[-1][1]["User-Agent"].startswith("lmstudio-provider/")
     monkeypatch.setenv("LMSTUDIO_API_KEY", "sk-lm-from-env")
     registry.current_listing()
     assert server.requests[-1][1]["Authorization"] == "Bearer sk-lm-from-env"
