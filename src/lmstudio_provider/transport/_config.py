@@ -75,7 +75,7 @@ class HttpSettings(BaseModel):
     )
     connect_timeout_secs: float = Field(10, gt=0, description="Longest wait to connect.")
     quick_timeout_secs: float = Field(
-        0.9,
+        0.6,
         gt=0,
         description="Longest wait for a quick call (a quick model listing, health), "
         "connecting included.",

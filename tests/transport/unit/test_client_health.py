@@ -30,7 +30,7 @@ from model_fakes import (
 HTTP_SETTINGS = {
     "timeout_secs": 60.0,
     "connect_timeout_secs": 10.0,
-    "quick_timeout_secs": 0.9,
+    "quick_timeout_secs": 0.6,
     "keep_alive_secs": 30.0,
     "max_idle_connections": 10,
     "load_timeout_secs": 600.0,

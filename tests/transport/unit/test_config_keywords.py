@@ -55,7 +55,7 @@ def test_flat_keywords_map_to_settings() -> None:
         "http": {
             "timeout_secs": 5.0,
             "connect_timeout_secs": 2.0,
-            "quick_timeout_secs": 0.9,
+            "quick_timeout_secs": 0.6,
             "keep_alive_secs": 1.0,
             "max_idle_connections": 3,
             "load_timeout_secs": 600.0,
