@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).with_name("bench_startup.py")
-STATES = ("refused", "black-holed", "silent", "malformed", "500")
+STATES = ("refused", "black-holed", "silent", "trickling", "malformed", "500")
 
 
 def test_every_scenario_runs_and_is_reported() -> None:
