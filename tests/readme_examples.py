@@ -73,6 +73,10 @@ def llm_commands(readme: str | None = None) -> list[Example]:
 
 
 def python_blocks(readme: str | None = None) -> list[Example]:
-    """Every ``python`` block of the README, in README order."""
+    """Every ``python`` block of the README, in README order; a first line that is a
+    comment is the block's comment (``# needs LM Studio ...``)."""
     text = README.read_text(encoding="utf-8") if readme is None else readme
-    return [Example(block, line) for line, block in _blocks("python", text)]
+    return [
+        Example(block, line, block.partition("\n")[0].lstrip("# ") if block[:1] == "#" else "")
+        for line, block in _blocks("python", text)
+    ]

@@ -46,6 +46,10 @@ class LMStudioConnection(BaseModel):
     max_retries: int | None = None
     """Retries of failed connections, 502/503/504 and model-loading answers (default 2)."""
 
+    load_timeout: float | None = None
+    """Longest wait, in seconds, for a model that is not loaded yet: LM Studio loads it
+    just in time and sends nothing until then (default 600, ``http.load_timeout_secs``)."""
+
     settings: Settings | None = Field(default=None, exclude=True)
     """Complete shared settings to start from (default: read them from the environment
     and the YAML file); the fields above override them."""
@@ -69,6 +73,7 @@ class LMStudioConnection(BaseModel):
             api_key=self.api_key,
             timeout=self.timeout,
             max_retries=self.max_retries,
+            load_timeout=self.load_timeout,
         )
         self._settings = settings
         # Show the effective values, wherever they came from.
@@ -76,12 +81,32 @@ class LMStudioConnection(BaseModel):
         self.api_key = settings.api_key
         self.timeout = settings.http.timeout_secs
         self.max_retries = settings.max_retries
+        self.load_timeout = settings.http.load_timeout_secs
         return self
 
     @property
     def lmstudio_settings(self) -> Settings:
         """The effective settings this model uses."""
         return self._settings
+
+    @property
+    def client(self) -> LMStudioClient:
+        """The transport client this model talks through, for what LangChain has no word
+        for: LM Studio's model runtime (``load_model``, ``loaded_models``,
+        ``unload_model``, ``download_model``, ``warm_model``), ``list_models``, ``health``.
+
+        Example:
+            .. code-block:: python
+
+                chat = ChatLMStudio(model="qwen/qwen3-4b-2507")
+                chat.client.load_model("qwen/qwen3-4b-2507", context_length=8192)
+        """
+        return self._transport()
+
+    @property
+    def async_client(self) -> AsyncLMStudioClient:
+        """The async twin of ``client`` (``await chat.async_client.load_model(...)``)."""
+        return self._atransport()
 
     def _transport(self) -> LMStudioClient:
         """The sync transport, created on first use and reused (closed when collected)."""

@@ -9,7 +9,7 @@ same way, so its errors come from LM Studio rather than "Unknown model".
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 
 import llm
 from llm.models import EmbeddingModel
@@ -20,6 +20,7 @@ from lmstudio_provider.llm_plugin._error_messages import model_errors
 from lmstudio_provider.llm_plugin._events import ToolCallIds, record_result, result_events
 from lmstudio_provider.llm_plugin._listing import Listing
 from lmstudio_provider.llm_plugin._options import LMStudioOptions
+from lmstudio_provider.llm_plugin._progress import loading_notice
 from lmstudio_provider.llm_plugin._prompt import ChatRequest, chat_request
 from lmstudio_provider.llm_plugin._settings import KEY_ALIAS, KEY_ENV_VAR, api_key
 from lmstudio_provider.transport import ModelInfo
@@ -27,6 +28,12 @@ from lmstudio_provider.transport import ModelInfo
 __all__ = ["PREFIX", "AsyncLMStudioChat", "LMStudioChat", "LMStudioEmbedding"]
 
 PREFIX = "lmstudio/"
+
+
+def _loads(info: ModelInfo) -> Callable[[], str | None]:
+    """The model a request for ``info`` loads just in time (it is not loaded), else None."""
+    loading = info.id if info.state == "not-loaded" else None
+    return lambda: loading
 
 
 class _OptionalKey:
@@ -89,14 +96,21 @@ class LMStudioChat(_LMStudioChat, llm.KeyModel):
             info = client.resolve_model(self.lmstudio_id)
             request.check_images(info, vision_known=self.listing.reports_types)
             if not stream:
-                result = client.chat(request.messages, model=info.id, **request.options)
+                with loading_notice(_loads(info)):
+                    result = client.chat(request.messages, model=info.id, **request.options)
                 yield from result_events(result)
             else:
                 ids = ToolCallIds()
-                with client.stream_chat(
-                    request.messages, model=info.id, **request.options
-                ) as chunks:
+                with (
+                    client.stream_chat(
+                        request.messages, model=info.id, **request.options
+                    ) as chunks,
+                    loading_notice(lambda: chunks.loading_model) as notice,
+                ):
                     for chunk in chunks:
+                        if notice is not None:  # the first token: the model is loaded
+                            notice.stop()
+                            notice = None
                         # The common chunk, one piece of text, skips the general path.
                         if chunk.tool_calls is None and not chunk.reasoning:
                             if chunk.text:
@@ -126,7 +140,10 @@ class AsyncLMStudioChat(_LMStudioChat, llm.AsyncKeyModel):
                 info = await client.resolve_model(self.lmstudio_id)
                 request.check_images(info, vision_known=self.listing.reports_types)
                 if not stream:
-                    result = await client.chat(request.messages, model=info.id, **request.options)
+                    with loading_notice(_loads(info)):
+                        result = await client.chat(
+                            request.messages, model=info.id, **request.options
+                        )
                     for event in result_events(result):
                         yield event
                 else:
@@ -134,13 +151,17 @@ class AsyncLMStudioChat(_LMStudioChat, llm.AsyncKeyModel):
                     async with client.stream_chat(
                         request.messages, model=info.id, **request.options
                     ) as chunks:
-                        async for chunk in chunks:
-                            if chunk.tool_calls is None and not chunk.reasoning:
-                                if chunk.text:
-                                    yield StreamEvent("text", chunk.text)
-                            else:
-                                for event in ids.chunk_events(chunk):
-                                    yield event
+                        with loading_notice(lambda: chunks.loading_model) as notice:
+                            async for chunk in chunks:
+                                if notice is not None:
+                                    notice.stop()
+                                    notice = None
+                                if chunk.tool_calls is None and not chunk.reasoning:
+                                    if chunk.text:
+                                        yield StreamEvent("text", chunk.text)
+                                else:
+                                    for event in ids.chunk_events(chunk):
+                                        yield event
                     result = chunks.result
             record_result(response, result)
 

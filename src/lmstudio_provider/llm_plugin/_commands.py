@@ -1,4 +1,4 @@
-"""``llm lmstudio models | health | config``.
+"""``llm lmstudio models | health | config`` (and the model runtime's, ``_runtime_commands``).
 
 Defining the commands costs next to nothing (llm registers them on every start);
 each one imports the transport only when it runs.
@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from lmstudio_provider.llm_plugin._runtime_commands import add_runtime_commands
 
 if TYPE_CHECKING:
     from lmstudio_provider.transport import HealthReport, ModelInfo, SettingOrigin, Settings
@@ -42,6 +44,9 @@ def lmstudio() -> None:
     """LM Studio: its models, its server's health, the plugin's settings."""
 
 
+add_runtime_commands(lmstudio)  # load, unload, download, ps
+
+
 def _context(model: ModelInfo) -> str:
     if model.loaded_context_length and model.max_context_length:
         return f"{model.loaded_context_length}/{model.max_context_length}"
@@ -54,7 +59,8 @@ def models_command(json_: bool) -> None:
     """List the models LM Studio offers, with their state and capabilities.
 
     Context is loaded/maximum when a model is loaded. The llm model id is
-    lmstudio/<id>; `lmstudio` alone is the loaded model.
+    lmstudio/<id>; `lmstudio` alone is the loaded model. Instances are the loaded
+    copies' ids (prompt one with lmstudio/<instance>).
     """
     from lmstudio_provider.llm_plugin._error_messages import model_errors
     from lmstudio_provider.transport import LMStudioClient
@@ -76,10 +82,11 @@ def models_command(json_: bool) -> None:
             model.quantization or "-",
             _context(model),
             ", ".join(sorted(model.capabilities)) or "-",
+            ", ".join(model.instance_ids) or "-",
         ]
         for model in models
     ]
-    headers = ["ID", "TYPE", "STATE", "QUANTIZATION", "CONTEXT", "CAPABILITIES"]
+    headers = ["ID", "TYPE", "STATE", "QUANTIZATION", "CONTEXT", "CAPABILITIES", "INSTANCES"]
     click.echo(_table(headers, rows) if rows else "LM Studio lists no models.")
 
 

@@ -83,7 +83,7 @@ class HttpSettings(BaseModel):
     keep_alive_secs: float = Field(30, ge=0, description="How long idle connections are kept.")
     max_idle_connections: int = Field(10, ge=0, description="Idle connections kept in the pool.")
     load_timeout_secs: float = Field(
-        600,
+        600.0,
         gt=0,
         description="Longest wait for a model to load (load_model, or a request that "
         "loads its model just in time) before the first byte.",

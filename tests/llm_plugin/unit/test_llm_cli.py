@@ -594,10 +594,12 @@ def test_lmstudio_models_table_and_json(llm_cli: Invoke, lmstudio: respx.MockRou
     result = llm_cli("lmstudio", "models")
     assert result.exit_code == 0, result.output
     header, *rows = result.output.splitlines()
-    assert header.split() == ["ID", "TYPE", "STATE", "QUANTIZATION", "CONTEXT", "CAPABILITIES"]
-    assert rows[0].split() == [QWEN, "llm", "loaded", "Q4_K_M", "4096/32768", "tool_use"]
-    assert rows[1].split() == [GEMMA, "vlm", "not-loaded", "Q4_K_M", "32768", "vision"]
-    assert rows[2].split() == [NOMIC, "embeddings", "not-loaded", "Q4_K_M", "2048", "-"]
+    assert header.split() == [
+        "ID", "TYPE", "STATE", "QUANTIZATION", "CONTEXT", "CAPABILITIES", "INSTANCES"
+    ]  # fmt: skip
+    assert rows[0].split() == [QWEN, "llm", "loaded", "Q4_K_M", "4096/32768", "tool_use", QWEN]
+    assert rows[1].split() == [GEMMA, "vlm", "not-loaded", "Q4_K_M", "32768", "vision", "-"]
+    assert rows[2].split() == [NOMIC, "embeddings", "not-loaded", "Q4_K_M", "2048", "-", "-"]
     as_json = json.loads(llm_cli("lmstudio", "models", "--json").output)
     assert as_json[0]["llm_model_id"] == f"lmstudio/{QWEN}"
     assert as_json[0]["capabilities"] == ["tool_use"]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from readme_blocks import readme_blocks
+from readme_examples import python_blocks
 
 if TYPE_CHECKING:
     from fault_server import FaultServer
@@ -23,7 +23,7 @@ def test_the_python_example_runs(
 ) -> None:
     from lmstudio_provider.transport import _sync_client
 
-    (example,) = readme_blocks("Model runtime", "python")
+    [example] = [b.text for b in python_blocks() if "client.download_model(" in b.text]
     lmstudio_v1.entries = [e for e in lmstudio_v1.entries if e["key"] != QWEN]
     monkeypatch.setenv("LMSTUDIO_BASE_URL", fault_server.base_url)
     monkeypatch.setattr(_sync_client, "DOWNLOAD_POLL_SECS", 0.0)

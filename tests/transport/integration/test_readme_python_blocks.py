@@ -30,6 +30,8 @@ def test_the_readme_shows_python_blocks() -> None:
 def test_readme_python_block(block: Example, server: ServerUnderTest, tmp_path: Path) -> None:
     if block.names_standin_model and server.kind != "llama.cpp stand-in":
         pytest.skip("names the stand-in's chat model")
+    if block.needs_lm_studio and not server.is_lmstudio:
+        pytest.skip(f"{block.comment} (the server under test is the {server.kind})")
     script = tmp_path / f"readme_{block.line}.py"
     script.write_text(block.text)
     env = {
