@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from lmstudio_provider import ModelManagementUnsupportedError
+from lmstudio_provider import LMStudioError, ModelManagementUnsupportedError
 from lmstudio_provider.langchain import ChatLMStudio
 
 
@@ -28,4 +28,7 @@ def main(model: str = "qwen/qwen3-4b-2507") -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    try:
+        main(*sys.argv[1:2])
+    except LMStudioError as error:  # LM Studio down, model not downloaded, ...: message and hint
+        sys.exit(str(error))
