@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,7 +11,7 @@ import llm
 
 from lmstudio_provider.transport import LMStudioError
 
-__all__ = ["LMStudioModelError", "model_errors"]
+__all__ = ["LMStudioModelError", "cli_hint", "model_errors"]
 
 
 class LMStudioModelError(llm.ModelError, click.ClickException):
@@ -27,7 +28,21 @@ class LMStudioModelError(llm.ModelError, click.ClickException):
 
     @classmethod
     def from_error(cls, error: LMStudioError) -> LMStudioModelError:
-        return cls(str(error))  # the message, then "Hint: ..." on its own line
+        """The message, then "Hint: ..." on its own line, in the terminal's words."""
+        hint = cli_hint(error.hint) if error.hint else None
+        return cls(f"{error.message}\nHint: {hint}" if hint else error.message)
+
+
+# A sentence (or clause) of a transport hint that speaks of the Python error's `partial`.
+PYTHON_ATTRIBUTE_CLAUSE = re.compile(r"[^.;]*`partial`[^.;]*[.;]\s*")
+
+
+def cli_hint(hint: str) -> str:
+    """A transport hint without what only makes sense in Python (the error's ``partial``)."""
+    cleaned = PYTHON_ATTRIBUTE_CLAUSE.sub("", hint).strip().rstrip(";").strip()
+    if cleaned and not cleaned.endswith("."):
+        cleaned += "."
+    return cleaned
 
 
 @contextmanager

@@ -9,7 +9,9 @@ lists and objects may be given as JSON (``-o stop '["a","b"]'``).
 from __future__ import annotations
 
 import copy
+import difflib
 import json
+import re
 from typing import Any
 
 import llm
@@ -20,14 +22,24 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     create_model,
     field_validator,
+    model_validator,
 )
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from lmstudio_provider.transport import ChatParams
+from lmstudio_provider.transport import RESERVED_BODY_KEYS, ChatParams
 
 __all__ = ["LMStudioOptions", "allowed_range", "request_options"]
 
+# What sets each request field -o extra may not set, in the CLI's words.
+RESERVED_IN_CLI_WORDS = {
+    "model": "-m/--model chooses the model",
+    "messages": "the prompt, -s/--system and -c/--continue make the messages",
+    "stream": "llm streams unless given --no-stream",
+}
+# Text that opens a JSON list of strings (or an empty one): meant as JSON, so it must parse.
+# Anything else starting with "[" (e.g. "[INST]") is a stop sequence of its own.
+JSON_LIST_OPENING = re.compile(r'\s*\[\s*["\]]')
 EXTRA_DESCRIPTION = (
     "Request fields as a JSON object, sent to LM Studio verbatim, "
     'e.g. {"top_n_sigma": 1} (model, messages and stream are set by the plugin).'
@@ -54,21 +66,59 @@ def allowed_range(field: FieldInfo) -> str | None:
 
 
 def _from_json_text(value: Any, *, keep_invalid: bool) -> Any:
-    """``-o`` gives text: decode a JSON list or object written there."""
+    """``-o`` gives text: decode a JSON list or object written there.
+
+    With ``keep_invalid`` (``stop``), text that is not JSON is a stop sequence of its own,
+    unless it opens like a JSON list of strings (``["a"``): that is a typo, refused.
+    """
     if not isinstance(value, str) or not value.lstrip().startswith(("[", "{")):
         return value
     try:
         return json.loads(value)
-    except ValueError:
-        if keep_invalid:  # a stop sequence may itself start with "[" or "{"
-            return value
-        raise PydanticCustomError(
-            "json_invalid", "not valid JSON: {value}", {"value": value}
-        ) from None
+    except ValueError as error:
+        if keep_invalid and not JSON_LIST_OPENING.match(value):
+            return value  # e.g. "[INST]"
+        reason = str(error).split(":")[0]
+        detail = (
+            f"not valid JSON: {value} ({reason}); write a list as "
+            '\'["a", "b"]\' and an object as \'{"key": 1}\''
+        )
+        raise PydanticCustomError("json_invalid", "{detail}", {"detail": detail}) from None
+
+
+def unknown_option_message(name: str, known: list[str]) -> str:
+    """``temprature`` -> "no such option; did you mean temperature? Options: ..."."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    guess = f"did you mean {close[0]}? " if close else ""
+    return f"no such option; {guess}the options are: {', '.join(known)}"
 
 
 class _ValidatedThroughChatParams(llm.Model.Options):
     """Validates each sampling option exactly as the transport will."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_options_only(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            known = list(cls.model_fields)
+            unknown = [name for name in values if name not in cls.model_fields]
+            if unknown:  # located at the option, as llm shows other option errors
+                raise ValidationError.from_exception_data(
+                    cls.__name__,
+                    [
+                        InitErrorDetails(
+                            type=PydanticCustomError(
+                                "lmstudio_option",
+                                "{detail}",
+                                {"detail": unknown_option_message(str(name), known)},
+                            ),
+                            loc=(name,),
+                            input=values[name],
+                        )
+                        for name in unknown
+                    ],
+                )
+        return values
 
     @field_validator("*", mode="wrap")
     @classmethod
@@ -98,6 +148,14 @@ class _ValidatedThroughChatParams(llm.Model.Options):
             raise PydanticCustomError(
                 "lmstudio_option", "{detail}", {"detail": f"must be a JSON object, got {value!r}"}
             )
+        reserved = sorted(RESERVED_BODY_KEYS.intersection(value or {}))
+        if reserved:
+            ways = "; ".join(RESERVED_IN_CLI_WORDS.get(key, key) for key in reserved)
+            detail = (
+                f"-o extra may not set {', '.join(reserved)}: the plugin sets "
+                f"{'it' if len(reserved) == 1 else 'them'} ({ways}); nothing was sent"
+            )
+            raise PydanticCustomError("lmstudio_option", "{detail}", {"detail": detail})
         return value
 
 

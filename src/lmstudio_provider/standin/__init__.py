@@ -34,10 +34,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 import httpx2
 
@@ -314,6 +315,19 @@ def serve(config_path: str, parent_pid: int | None = None) -> None:
             _remove_own_workdir(config_path)
 
 
+def _stream_errors_as_events(chunks: Iterator[Any]) -> Iterator[Any]:
+    """Send why llama.cpp failed mid-stream as an ``error`` event, as LM Studio does.
+
+    llama-cpp-python's server has already answered 200 when generation starts; when it
+    then fails (a prompt longer than the context, say), it ends the stream silently and
+    writes the reason only to its log. LM Studio sends ``{"error": {...}}`` instead.
+    """
+    try:
+        yield from chunks
+    except Exception as error:
+        yield {"error": {"message": str(error), "type": "server_error"}}
+
+
 def _run_server(config_path: str) -> None:
     import llama_cpp
     from llama_cpp.server.__main__ import main as server_main
@@ -325,7 +339,14 @@ def _run_server(config_path: str) -> None:
             kwargs.setdefault("pooling_type", llama_cpp.LLAMA_POOLING_TYPE_MEAN)
         original_init(self, *args, **kwargs)  # type: ignore[arg-type]
 
+    original_chat = llama_cpp.Llama.create_chat_completion
+
+    def chat_with_stream_errors(self: llama_cpp.Llama, *args: Any, **kwargs: Any) -> Any:
+        answer: Any = original_chat(self, *args, **kwargs)
+        return _stream_errors_as_events(answer) if kwargs.get("stream") else answer
+
     llama_cpp.Llama.__init__ = init_with_pooling  # type: ignore[method-assign]
+    llama_cpp.Llama.create_chat_completion = chat_with_stream_errors  # type: ignore[method-assign]
     sys.argv = [sys.argv[0], "--config_file", config_path]
     server_main()  # type: ignore[no-untyped-call]
 

@@ -74,6 +74,9 @@ if TYPE_CHECKING:
     from lmstudio_provider.transport._parsing import (
         new_tool_call_id as new_tool_call_id,
     )
+    from lmstudio_provider.transport._request_body import (
+        RESERVED_BODY_KEYS as RESERVED_BODY_KEYS,
+    )
     from lmstudio_provider.transport._results import (
         ChatChunk as ChatChunk,
         ChatResponse as ChatResponse,
@@ -137,6 +140,7 @@ _EXPORTS = {
     "NoModelLoadedError": "_errors",
     "ProtocolError": "_errors",
     "read_yaml_section": "_config",
+    "RESERVED_BODY_KEYS": "_request_body",
     "ReasoningEffort": "_params",
     "resolve_model_name": "_models",
     "resolve_settings": "_config",
@@ -158,6 +162,7 @@ _EXPORTS = {
 __all__ = [
     "DOWNLOAD_POLL_SECS",
     "EMBED_BATCH_SIZE",
+    "RESERVED_BODY_KEYS",
     "START_SERVER_HINT",
     "AmbiguousModelError",
     "AsyncChatStream",

@@ -120,6 +120,9 @@ def error_from_body(
             hint=AUTH_HINT,
             server_message=message,
         )
+    wrong_base = wrong_base_url_error(status, message, context)
+    if wrong_base is not None:
+        return wrong_base
     if "unexpected endpoint or method" in lowered:
         return BadRequestError(
             f"LM Studio does not know the endpoint {asked}: {message}",
@@ -323,6 +326,13 @@ def error_from_transport(
                 "check LM Studio's server log."
             )
         return LMStudioTimeoutError(message, which=which, hint=hint, partial=partial)
+    if context.base_url.lower().startswith("https://") and _is_tls_mismatch(error):
+        plain = "http://" + context.base_url[len("https://") :]
+        return ServerUnreachableError(
+            f"The server at {context.base_url} does not speak HTTPS ({context.target}): "
+            f"the TLS handshake failed ({error}).",
+            hint=f"LM Studio's server speaks plain HTTP: use {plain} (LMSTUDIO_BASE_URL).",
+        )
     if isinstance(error, httpx2.ConnectError | httpx2.UnsupportedProtocol):
         return ServerUnreachableError(
             f"LM Studio is not reachable at {context.base_url} ({context.target}): {error}",
@@ -345,6 +355,56 @@ def error_from_transport(
     )
     failed.server_down = False  # it took the connection: something is there
     return failed
+
+
+# What a TLS client reports when the server answers the handshake in plain HTTP.
+TLS_MISMATCH_SIGNS = (
+    "wrong_version_number",
+    "wrong version number",
+    "record layer failure",
+    "http_request",
+    "unknown protocol",
+    "packet length too long",
+)
+# Endpoints this transport appends to the base URL; a base URL ending in one is a mistake.
+API_PATHS = ("/api/v1", "/api/v0", "/v1")
+
+
+def server_root(base_url: str) -> str:
+    """``http://host:1234/anything`` -> ``http://host:1234``."""
+    scheme, _, rest = base_url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def wrong_base_url_error(
+    status: int, message: str, context: RequestContext
+) -> LMStudioError | None:
+    """A 404 (or LM Studio's "Unexpected endpoint") caused by a base URL with a path.
+
+    LM Studio and llama.cpp serve at the server's root, so ``http://host:1234/wrong`` or
+    ``.../api/v1`` or ``.../v1/chat/completions`` makes every endpoint unknown: say so and
+    name the root, instead of "no such model".
+    """
+    root = server_root(context.base_url)
+    if root == context.base_url:
+        return None
+    unknown_endpoint = "unexpected endpoint" in message.lower()
+    not_found = status == 404 and "model" not in message.lower()
+    if not (unknown_endpoint or not_found):
+        return None
+    path = context.base_url[len(root) :]
+    return BadRequestError(
+        f"The base URL {context.base_url} looks wrong: the server has no {context.path} under "
+        f"{path} ({context.target}: {message}).",
+        hint=f"Use the server's root, {root}, as the base URL (LMSTUDIO_BASE_URL); the "
+        "transport adds /v1 and /api/v1 itself.",
+        server_message=message,
+    )
+
+
+def _is_tls_mismatch(error: httpx2.HTTPError) -> bool:
+    text = f"{error!r} {error} {error.__cause__!r} {error.__context__!r}".lower()
+    return "ssl" in text and any(sign in text for sign in TLS_MISMATCH_SIGNS)
 
 
 def is_retryable(error: BaseException) -> bool:

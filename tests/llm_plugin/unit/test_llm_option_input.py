@@ -1,0 +1,109 @@
+"""Mistyped ``-o`` input is refused in the CLI's words, before anything is sent.
+
+A misspelt option name gets the likely one and the list; a stop list that is broken JSON is
+refused (not sent as a literal stop string); ``-o extra`` naming what the plugin sets says
+which llm option sets it. Transport hints that speak of Python attributes reach the
+terminal without them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from lmstudio_provider.llm_plugin._error_messages import LMStudioModelError, cli_hint
+from lmstudio_provider.llm_plugin._options import LMStudioOptions
+from lmstudio_provider.transport import ProtocolError, StreamInterruptedError
+
+pytestmark = pytest.mark.usefixtures("llm_user_dir")
+
+
+def problems(**values: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    with pytest.raises(ValidationError) as caught:
+        LMStudioOptions(**values)
+    return [(error["loc"], error["msg"]) for error in caught.value.errors()]
+
+
+def test_a_misspelt_option_names_the_one_meant_and_lists_them_all() -> None:
+    [(loc, message)] = problems(temprature="0.2")
+
+    assert loc == ("temprature",)
+    assert message.startswith("no such option; did you mean temperature? the options are: ")
+    assert message.endswith(", ".join(LMStudioOptions.model_fields))
+
+
+def test_an_option_like_none_is_listed_without_a_guess() -> None:
+    [(loc, message)] = problems(zzz="1")
+
+    assert loc == ("zzz",)
+    assert "did you mean" not in message
+    assert "max_tokens, temperature" in message
+
+
+@pytest.mark.parametrize("typed", ['["a"', '["a", "b"', "[]]", '[ "x",]'])
+def test_a_stop_list_that_is_broken_json_is_refused(typed: str) -> None:
+    [(loc, message)] = problems(stop=typed)
+
+    assert loc == ("stop",)
+    assert message.startswith(f"not valid JSON: {typed} (")
+    assert 'write a list as \'["a", "b"]\'' in message
+
+
+@pytest.mark.parametrize("typed", ["[INST]", "[/INST]", "{end}", "[END"])
+def test_a_stop_sequence_that_merely_starts_with_a_bracket_is_kept(typed: str) -> None:
+    options: Any = LMStudioOptions(**{"stop": typed})
+    assert options.stop == typed
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ('{"model": "qwen"}', "-m/--model chooses the model"),
+        ('{"messages": []}', "the prompt, -s/--system and -c/--continue make the messages"),
+        ('{"stream": false}', "llm streams unless given --no-stream"),
+    ],
+)
+def test_extra_may_not_set_what_the_plugin_sets(extra: str, words: str) -> None:
+    [(loc, message)] = problems(extra=extra)
+
+    assert loc == ("extra",)
+    assert message.startswith("-o extra may not set ")
+    assert words in message
+    assert "nothing was sent" in message
+    assert "stream_chat()" not in message
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        StreamInterruptedError(
+            "The stream broke off.",
+            hint="The partial answer is kept in the error's `partial`. The model may have "
+            "crashed, been unloaded or run out of context: see LM Studio's server log.",
+        ),
+        ProtocolError(
+            "LM Studio sent a bad line.",
+            hint="The server at the base URL may not be LM Studio, or it broke mid-answer; "
+            "the partial answer is kept in the error's `partial`.",
+        ),
+    ],
+    ids=["interrupted", "protocol"],
+)
+def test_a_stream_error_speaks_of_the_terminal_not_of_python(error: Exception) -> None:
+    assert isinstance(error, StreamInterruptedError | ProtocolError)
+
+    shown = str(LMStudioModelError.from_error(error))
+
+    assert "`partial`" not in shown
+    assert "error's" not in shown
+    message, hint = shown.split("\nHint: ")
+    assert message == error.message
+    assert hint[0].isupper()
+    assert hint.endswith(".")
+
+
+def test_a_hint_without_python_words_is_unchanged() -> None:
+    hint = "Shorten the conversation, or reload the model (`lms load <model>`)."
+    assert cli_hint(hint) == hint
