@@ -4,8 +4,9 @@
 its trailing comment; ``python_blocks()`` every ``python`` block. Conventions the README
 follows (and says so):
 
-- A comment saying ``needs LM Studio`` marks an example the stand-in cannot run; the
-  tests skip it there, with the comment as the reason.
+- A comment saying ``needs LM Studio`` (at the end of an ``llm`` line, or as the first
+  line of a Python block) marks an example the stand-in cannot run; the tests skip it
+  there, with the comment as the reason.
 - ``<embedding-id>`` stands for an embedding model's id; ``<vision-model>`` for a vision
   model's (only in examples that need LM Studio).
 - Files an example names (``notes.txt``, ``docs.json``, ``photo.jpg``) are made by the test

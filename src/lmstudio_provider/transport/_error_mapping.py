@@ -396,8 +396,8 @@ def wrong_base_url_error(
     return BadRequestError(
         f"The base URL {context.base_url} looks wrong: the server has no {context.path} under "
         f"{path} ({context.target}: {message}).",
-        hint=f"Use the server's root, {root}, as the base URL (LMSTUDIO_BASE_URL); the "
-        "transport adds /v1 and /api/v1 itself.",
+        hint=f"The base URL is probably wrong: it is {context.base_url}; use the server's "
+        f"root, {root} (LMSTUDIO_BASE_URL); the transport adds /v1 and /api/v1 itself.",
         server_message=message,
     )
 

@@ -53,7 +53,8 @@ def test_a_stop_list_that_is_broken_json_is_refused(typed: str) -> None:
 
 @pytest.mark.parametrize("typed", ["[INST]", "[/INST]", "{end}", "[END"])
 def test_a_stop_sequence_that_merely_starts_with_a_bracket_is_kept(typed: str) -> None:
-    options: Any = LMStudioOptions(**{"stop": typed})
+    values = {"stop": typed}
+    options: Any = LMStudioOptions(**values)
     assert options.stop == typed
 
 

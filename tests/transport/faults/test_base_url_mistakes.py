@@ -43,7 +43,7 @@ async def test_a_base_url_with_a_path_is_reported_with_the_root(
     error = raised.value
     assert "looks wrong" in error.message
     assert error.hint is not None
-    assert f"Use the server's root, {fault_server.base_url}," in error.hint
+    assert f"use the server's root, {fault_server.base_url} (" in error.hint
 
 
 async def test_llama_cpp_404s_under_a_path_are_a_wrong_base_url_not_a_missing_model(
