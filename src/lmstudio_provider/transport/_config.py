@@ -37,6 +37,7 @@ from pydantic_settings import (
 from lmstudio_provider.transport._errors import ConfigError
 from lmstudio_provider.transport._models import is_loaded_model_alias
 from lmstudio_provider.transport._params import ChatParams, describe_validation_error
+from lmstudio_provider.transport._sse import DEFAULT_MAX_EVENT_BYTES
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -56,6 +57,9 @@ CONFIG_ENV_VAR = "LMSTUDIO_CONFIG"
 ENV_PREFIXES = ("LMSTUDIO_", "INFERENCE_INFERENCE_")
 YAML_SECTION = "inference"
 API_KEY_ALIASES = ("LMSTUDIO_API_KEY", "LM_API_TOKEN")
+# Longer waits are typos (inf, 1e300) and overflow the clock in the I/O layer.
+MAX_TIMEOUT_SECS = 86_400.0
+DEFAULT_MAX_CONNECTIONS = 8
 
 
 def default_config_path() -> Path:
@@ -71,22 +75,52 @@ class HttpSettings(BaseModel):
     timeout_secs: float = Field(
         60,
         gt=0,
+        le=MAX_TIMEOUT_SECS,
+        allow_inf_nan=False,
         description="Longest wait for a whole answer, or for each event of a streamed one.",
     )
-    connect_timeout_secs: float = Field(10, gt=0, description="Longest wait to connect.")
+    connect_timeout_secs: float = Field(
+        10, gt=0, le=MAX_TIMEOUT_SECS, allow_inf_nan=False, description="Longest wait to connect."
+    )
     quick_timeout_secs: float = Field(
         0.6,
         gt=0,
+        le=MAX_TIMEOUT_SECS,
+        allow_inf_nan=False,
         description="Longest wait for a quick call (a quick model listing, health), "
         "connecting included.",
     )
-    keep_alive_secs: float = Field(30, ge=0, description="How long idle connections are kept.")
+    keep_alive_secs: float = Field(
+        30,
+        ge=0,
+        le=MAX_TIMEOUT_SECS,
+        allow_inf_nan=False,
+        description="How long idle connections are kept.",
+    )
     max_idle_connections: int = Field(10, ge=0, description="Idle connections kept in the pool.")
     load_timeout_secs: float = Field(
         600.0,
         gt=0,
+        le=MAX_TIMEOUT_SECS,
+        allow_inf_nan=False,
         description="Longest wait for a model to load (load_model, or a request that "
         "loads its model just in time) before the first byte.",
+    )
+    # LM Studio generates for a handful of requests at once (its parallel slots, 4 by
+    # default) and queues the rest itself; twice that lets model listings, health checks
+    # and embeddings through while they run, without one socket per waiting request.
+    # Requests beyond it wait for a free connection (the pool timeout).
+    max_connections: int = Field(
+        DEFAULT_MAX_CONNECTIONS,
+        ge=1,
+        le=10_000,
+        description="Most connections open at once; more requests wait for a free one.",
+    )
+    max_event_bytes: int = Field(
+        DEFAULT_MAX_EVENT_BYTES,
+        ge=1024,
+        le=1024**3,
+        description="Longest single event of a streamed answer, in bytes.",
     )
 
 
@@ -413,6 +447,8 @@ HTTP_KEYWORDS = {
     "keep_alive": "keep_alive_secs",
     "max_idle_connections": "max_idle_connections",
     "load_timeout": "load_timeout_secs",
+    "max_connections": "max_connections",
+    "max_event_bytes": "max_event_bytes",
 }
 
 

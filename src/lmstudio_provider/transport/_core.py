@@ -235,7 +235,8 @@ class ClientCore:
         http = self.settings.http
         return {
             "limits": httpx2.Limits(
-                max_keepalive_connections=http.max_idle_connections,
+                max_connections=http.max_connections,
+                max_keepalive_connections=min(http.max_idle_connections, http.max_connections),
                 keepalive_expiry=http.keep_alive_secs,
             ),
             "verify": shared_ssl_context(),
@@ -317,6 +318,7 @@ class ClientCore:
             path=call.path,
             model=call.model,
             timeouts=(read, connect),
+            max_connections=self.settings.http.max_connections,
             answering_ids=call.answering,
             loaded_ids=call.loaded,
             loads_model=call.loads_model,
@@ -541,7 +543,13 @@ class ClientCore:
     ) -> StreamState:
         """The state of a stream whose request was started at ``started_at`` (perf_counter)."""
         metrics = Metrics(retries=reply_retries, in_flight_at_start=in_flight)
-        return StreamState(call.model, self.context(call), metrics, started_at)
+        return StreamState(
+            call.model,
+            self.context(call),
+            metrics,
+            started_at,
+            max_event_bytes=self.settings.http.max_event_bytes,
+        )
 
     # -- Embeddings -----------------------------------------------------------
 

@@ -68,6 +68,7 @@ class RequestContext:
     loads_model: bool = False  # the read timeout is the load timeout
     deadline_secs: float = 60.0  # for the whole answer, or each event of a stream
     quick: bool = False  # a quick call: the quick deadline, named in hints
+    max_connections: int = 8
 
     @property
     def target(self) -> str:
@@ -288,12 +289,14 @@ def error_from_transport(
         if which == "pool":
             message = (
                 f"No free connection to LM Studio within {connect_timeout:g} s "
-                f"({context.target}): this client has 100 requests under way already."
+                f"({context.target}): all {context.max_connections} connections of this "
+                "client (http.max_connections) stayed busy with other requests."
             )
             hint = (
-                "Lower the number of concurrent requests on one client (LM Studio answers "
-                "them one model at a time anyway), or wait longer: "
-                "http.connect_timeout_secs (LMSTUDIO_HTTP_CONNECT_TIMEOUT_SECS)."
+                "Send fewer requests at once on one client (LM Studio only generates for a "
+                "few at a time anyway), or let more wait or run: raise "
+                "http.connect_timeout_secs (LMSTUDIO_HTTP_CONNECT_TIMEOUT_SECS) or "
+                "http.max_connections (LMSTUDIO_HTTP_MAX_CONNECTIONS)."
             )
         elif which == "write":
             message = (

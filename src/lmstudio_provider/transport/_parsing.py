@@ -31,7 +31,7 @@ from lmstudio_provider.transport._results import (
     ToolCallDelta,
     Usage,
 )
-from lmstudio_provider.transport._sse import SSEDecoder
+from lmstudio_provider.transport._sse import DEFAULT_MAX_EVENT_BYTES, EventTooLargeError, SSEDecoder
 from lmstudio_provider.transport._think import ThinkSplitter, split_think
 
 __all__ = ["StreamState", "check_model", "new_tool_call_id", "parse_chat_response"]
@@ -238,6 +238,7 @@ class StreamState:
         context: RequestContext,
         metrics: Metrics,
         started_at: float | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
         self.requested_model = requested_model
         self.context = context
@@ -245,7 +246,7 @@ class StreamState:
         # When the request began (before connecting), so TTFT and wall time include it.
         self.started_at = time.perf_counter() if started_at is None else started_at
         self.first_token_at: float | None = None
-        self._decoder = SSEDecoder()
+        self._decoder = SSEDecoder(max_event_bytes)
         self._splitter = ThinkSplitter()
         self._text: list[str] = []
         self._reasoning: list[str] = []
@@ -263,7 +264,17 @@ class StreamState:
     def feed(self, data: bytes) -> list[ChatChunk]:
         """Decode what the socket delivered; return the chunks it completed."""
         chunks = []
-        events = self._decoder.feed(data)
+        try:
+            events = self._decoder.feed(data)
+        except EventTooLargeError as error:
+            raise ProtocolError(
+                f"LM Studio sent one stream event of more than {error.limit} bytes on "
+                f"{self.context.target}, starting {error.start!r}.",
+                hint="The server at the base URL may not be LM Studio (check LMSTUDIO_BASE_URL); "
+                "if such events are expected, raise http.max_event_bytes "
+                "(LMSTUDIO_HTTP_MAX_EVENT_BYTES). What arrived before it is kept in `partial`.",
+                partial=self.result(),
+            ) from None
         self.events += len(events)
         for event in events:
             chunk = self._on_data(event.data)
