@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         StreamInterruptedError as StreamInterruptedError,
         ToolCall as ToolCall,
         ToolCallDelta as ToolCallDelta,
+        TooManyOpenFilesError as TooManyOpenFilesError,
         Usage as Usage,
         load_settings as load_settings,
     )
@@ -97,6 +98,7 @@ __all__ = [
     "ServerUnreachableError",
     "Settings",
     "StreamInterruptedError",
+    "TooManyOpenFilesError",
     "ToolCall",
     "ToolCallDelta",
     "Usage",

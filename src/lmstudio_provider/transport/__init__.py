@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         ServerError as ServerError,
         ServerUnreachableError as ServerUnreachableError,
         StreamInterruptedError as StreamInterruptedError,
+        TooManyOpenFilesError as TooManyOpenFilesError,
     )
     from lmstudio_provider.transport._log import (
         logger as logger,
@@ -153,6 +154,7 @@ _EXPORTS = {
     "settings_from_kwargs": "_config",
     "START_SERVER_HINT": "_errors",
     "StreamInterruptedError": "_errors",
+    "TooManyOpenFilesError": "_errors",
     "ToolCall": "_results",
     "ToolCallDelta": "_results",
     "Usage": "_results",
@@ -206,6 +208,7 @@ __all__ = [
     "SettingOrigin",
     "Settings",
     "StreamInterruptedError",
+    "TooManyOpenFilesError",
     "ToolCall",
     "ToolCallDelta",
     "Usage",

@@ -36,7 +36,9 @@ from lmstudio_provider.transport._core import (
     HealthReport,
     PreparedChat,
     Reply,
+    Shared,
     StreamResult,
+    stream_is_encoded,
 )
 from lmstudio_provider.transport._deadlines import (
     AsyncDeadlineBackend,
@@ -44,7 +46,7 @@ from lmstudio_provider.transport._deadlines import (
     install,
     set_deadline,
 )
-from lmstudio_provider.transport._error_mapping import RETRYABLE_STATUSES, error_from_reply
+from lmstudio_provider.transport._error_mapping import error_before_body, error_from_reply
 from lmstudio_provider.transport._errors import LMStudioError
 from lmstudio_provider.transport._models import (
     Dialect,
@@ -226,8 +228,10 @@ class AsyncLMStudioClient(ClientBase):
             set_deadline(None)
         body = b"".join(chunks)
         core.log_reply(call, response.status_code, started)
-        if response.status_code in RETRYABLE_STATUSES:
-            raise error_from_reply(response.status_code, body, core.context(call))
+        location = response.headers.get("location")
+        failure = error_before_body(response.status_code, location, body, core.context(call))
+        if failure is not None:
+            raise failure
         return response.status_code, body
 
     async def _send(self, call: Call) -> Reply:
@@ -248,13 +252,45 @@ class AsyncLMStudioClient(ClientBase):
             call = next(flow)
             while True:
                 try:
-                    reply = await self._send(call)
+                    if isinstance(call, Shared):
+                        outcome = await self._shared(call)
+                    else:
+                        outcome = await self._send(call)
                 except LMStudioError as error:
                     call = flow.throw(error)
                 else:
-                    call = flow.send(reply)
+                    call = flow.send(outcome)
         except StopIteration as stop:
             return stop.value
+
+    async def _shared(self, shared: Shared) -> Any:
+        """Run ``shared.start()`` once for every task that asks at the same time."""
+        loop = asyncio.get_running_loop()
+        while True:
+            future, leader = self._core.join_flight(shared.key, loop.create_future())
+            if leader:
+                break
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if future.cancelled() and task is not None and not task.cancelling():
+                    continue  # the leader was cancelled, not this task: lead a new run
+                raise
+        try:
+            value = await self._run(shared.start())
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: no task may be waiting for it
+            raise
+        else:
+            future.set_result(value)
+            return value
+        finally:
+            self._core.end_flight(shared.key)
 
     # -- API ------------------------------------------------------------------
 
@@ -345,7 +381,10 @@ class AsyncLMStudioClient(ClientBase):
                                 body = await response.aread()
                             finally:
                                 await response.aclose()
-                            raise error_from_reply(response.status_code, body, core.context(call))
+                            location = response.headers.get("location")
+                            raise error_from_reply(
+                                response.status_code, body, core.context(call), location=location
+                            )
                     except httpx2.HTTPError as error:
                         raise core.transport_error(error, call, deadline) from error
                     finally:
@@ -370,7 +409,8 @@ class AsyncLMStudioClient(ClientBase):
         wait = core.event_timeout(call)
         deadline = Deadline.after(wait)
         events = 0
-        reads = response.aiter_raw().__aiter__()
+        encoded = stream_is_encoded(response.headers)  # compressed although not asked
+        reads = (response.aiter_bytes() if encoded else response.aiter_raw()).__aiter__()
         try:
             while True:
                 set_deadline(deadline)
@@ -413,7 +453,10 @@ class AsyncLMStudioClient(ClientBase):
 
     async def health(self) -> HealthReport:
         """Whether the server answers, what it is, what is loaded; never raises."""
-        report: HealthReport = await self._run(self._core.health_flow())
+        try:
+            report: HealthReport = await self._run(self._core.health_flow())
+        except Exception as error:  # documented never to raise
+            return self._core.health_failure(error)
         return report
 
     # -- Model runtime (LM Studio 0.4+) -------------------------------------------

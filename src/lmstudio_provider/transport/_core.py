@@ -16,7 +16,7 @@ import ssl
 import threading
 import time
 import urllib.parse
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -56,7 +56,12 @@ from lmstudio_provider.transport._models import (
     resolve_model_name,
 )
 from lmstudio_provider.transport._params import ChatOptions, ChatParams, validate_params
-from lmstudio_provider.transport._parsing import StreamState, check_model, parse_chat_response
+from lmstudio_provider.transport._parsing import (
+    StreamState,
+    check_model,
+    parse_chat_response,
+    unreadable_answer,
+)
 from lmstudio_provider.transport._request_body import build_chat_body, build_embeddings_body
 from lmstudio_provider.transport._results import ChatResponse, EmbeddingResult, Metrics, Usage
 from lmstudio_provider.transport._runtime import (
@@ -85,7 +90,9 @@ __all__ = [
     "HealthReport",
     "PreparedChat",
     "Reply",
+    "Shared",
     "StreamResult",
+    "stream_is_encoded",
 ]
 
 MODEL_CACHE_SECS = 30.0
@@ -121,6 +128,16 @@ class Call:
     loaded: tuple[str, ...] | None = None  # what was loaded, for a mismatch message
     quick: bool = False
     deadline: Deadline | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """A flow's request for a result that concurrent callers share: the first to ask
+    runs ``start()`` (a flow), the others wait for its outcome instead of sending the
+    same requests (the drivers provide the waiting: a thread future or an asyncio one)."""
+
+    key: str
+    start: Callable[[], Flow]
 
 
 @dataclass(slots=True)
@@ -184,7 +201,7 @@ class HealthReport:
         }
 
 
-Flow = Generator[Call, Reply, Any]
+Flow = Generator["Call | Shared", Any, Any]
 
 
 def endpoint_unknown(status: int, body: Any) -> bool:
@@ -213,6 +230,7 @@ class ClientCore:
         self._dialect: ModelsDialect | None = None  # how the server last listed its models
         self._in_flight = 0
         self._lock = threading.Lock()
+        self._flights: dict[str, Any] = {}
 
     # -- HTTP configuration -------------------------------------------------
 
@@ -224,8 +242,10 @@ class ClientCore:
             headers["Authorization"] = f"Bearer {self.settings.api_key.get_secret_value()}"
         return {
             "base_url": self.settings.base_url,
+            # A request waiting for a free connection waits for other answers to finish:
+            # as long as the wait for an answer's next bytes, not a connect's.
             "timeout": httpx2.Timeout(
-                http.timeout_secs, connect=http.connect_timeout_secs, pool=http.connect_timeout_secs
+                http.timeout_secs, connect=http.connect_timeout_secs, pool=http.timeout_secs
             ),
             "headers": headers,
         }
@@ -358,6 +378,20 @@ class ClientCore:
     def in_flight(self) -> int:
         return self._in_flight
 
+    def join_flight(self, key: str, new: Any) -> tuple[Any, bool]:
+        """The future of the ``key`` run under way, or ``new`` (registered) and True: the
+        caller then leads the run and must call ``end_flight`` once it is settled."""
+        with self._lock:
+            current = self._flights.get(key)
+            if current is not None:
+                return current, False
+            self._flights[key] = new
+            return new, True
+
+    def end_flight(self, key: str) -> None:
+        with self._lock:
+            self._flights.pop(key, None)
+
     def log_call(self, call: Call) -> None:
         if logger.isEnabledFor(logging.DEBUG):
             summary = ""
@@ -389,10 +423,16 @@ class ClientCore:
         self._models = (time.monotonic(), list(models))
 
     def list_models_flow(self, *, refresh: bool = False) -> Flow:
-        """Models from ``/api/v1/models``, else ``/api/v0/models``, else ``/v1/models``."""
-        if not refresh and (cached := self.cached_models()) is not None:
+        """Models from ``/api/v1/models``, else ``/api/v0/models``, else ``/v1/models``.
+
+        Without ``refresh``, callers that find the cache empty at the same time share one
+        listing (200 cold requests at once cost one, not 200)."""
+        if refresh:
+            fresh: ModelList = yield from self.model_list_flow()
+            return fresh.models
+        if (cached := self.cached_models()) is not None:
             return cached
-        listing: ModelList = yield from self.model_list_flow()
+        listing: ModelList = yield Shared("models", self.model_list_flow)
         return listing.models
 
     def model_list_flow(
@@ -535,7 +575,7 @@ class ClientCore:
             raise error_from_reply(reply.status, reply.body, context)
         body = reply.json()
         if body is None:
-            raise error_from_reply(reply.status, reply.body, context)
+            raise unreadable_answer(reply.body, call.model, context, metrics)
         return parse_chat_response(body, call.model, context, metrics)
 
     def stream_state(
@@ -744,6 +784,19 @@ class ClientCore:
 
     # -- Health ---------------------------------------------------------------
 
+    def health_failure(self, error: Exception) -> HealthReport:
+        """The report for a failure no flow foresaw: ``health()`` never raises."""
+        return HealthReport(
+            status="error",
+            server_kind="unknown",
+            base_url=self.settings.base_url,
+            latency_ms=None,
+            http=self.settings.masked()["http"],
+            error=f"The health check failed unexpectedly: {type(error).__name__}: {error}",
+            hint="Run `llm lmstudio config` to check the settings; if they are right, "
+            "please report this.",
+        )
+
     def health_flow(self) -> Flow:
         """Status, server kind, loaded models and latency; never raises."""
         started = time.perf_counter()
@@ -783,6 +836,12 @@ class ClientCore:
             model_count=len(models),
             **base,
         )
+
+
+def stream_is_encoded(headers: Mapping[str, str]) -> bool:
+    """Whether a stream's body is compressed although identity was asked for (it must then
+    be read through httpx2's decoder, not raw)."""
+    return headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
 
 
 class ClientBase:

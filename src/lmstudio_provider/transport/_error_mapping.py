@@ -7,6 +7,7 @@ Every function here is pure.
 
 from __future__ import annotations
 
+import errno
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from lmstudio_provider.transport._errors import (
     ServerError,
     ServerUnreachableError,
     StreamInterruptedError,
+    TooManyOpenFilesError,
 )
 from lmstudio_provider.transport._results import ChatResponse
 
@@ -35,6 +37,7 @@ __all__ = [
     "RequestContext",
     "body_too_large_error",
     "deadline_error",
+    "error_before_body",
     "error_from_body",
     "error_from_reply",
     "error_from_transport",
@@ -193,8 +196,37 @@ def error_from_body(
     )
 
 
-def error_from_reply(status: int, body: bytes, context: RequestContext) -> LMStudioError:
+def error_before_body(
+    status: int, location: str | None, body: bytes, context: RequestContext
+) -> LMStudioError | None:
+    """The error a reply's status alone settles (a redirect, 502/503/504), else None.
+
+    The drivers raise it at once, so that retries happen there and a redirect is not
+    taken for LM Studio's answer."""
+    if 300 <= status < 400 or status in RETRYABLE_STATUSES:
+        return error_from_reply(status, body, context, location=location)
+    return None
+
+
+def error_from_redirect(
+    status: int, location: str | None, context: RequestContext
+) -> ProtocolError:
+    target = f" to {location}" if location else " (no Location given)"
+    return ProtocolError(
+        f"The server at {context.base_url} answered {context.target} with a redirect "
+        f"(HTTP {status}){target}; LM Studio never redirects.",
+        hint=f"Check the base URL (LMSTUDIO_BASE_URL): it is {context.base_url}; use the "
+        "address LM Studio's server listens at, e.g. http://localhost:1234"
+        + (", or the redirect's target if that is LM Studio." if location else "."),
+    )
+
+
+def error_from_reply(
+    status: int, body: bytes, context: RequestContext, *, location: str | None = None
+) -> LMStudioError:
     """A typed error for an HTTP reply that is a failure (any status, or 200 with ``error``)."""
+    if 300 <= status < 400:
+        return error_from_redirect(status, location, context)
     decoded = _decode(body)
     found = extract_error(decoded)
     if found is None:
@@ -288,15 +320,15 @@ def error_from_transport(
         }.get(type(error), "read")
         if which == "pool":
             message = (
-                f"No free connection to LM Studio within {connect_timeout:g} s "
+                f"No free connection to LM Studio within {read_timeout:g} s "
                 f"({context.target}): all {context.max_connections} connections of this "
                 "client (http.max_connections) stayed busy with other requests."
             )
             hint = (
                 "Send fewer requests at once on one client (LM Studio only generates for a "
-                "few at a time anyway), or let more wait or run: raise "
-                "http.connect_timeout_secs (LMSTUDIO_HTTP_CONNECT_TIMEOUT_SECS) or "
-                "http.max_connections (LMSTUDIO_HTTP_MAX_CONNECTIONS)."
+                "few at a time anyway), or let them wait longer: raise http.timeout_secs "
+                "(LMSTUDIO_HTTP_TIMEOUT_SECS), or http.max_connections "
+                "(LMSTUDIO_HTTP_MAX_CONNECTIONS)."
             )
         elif which == "write":
             message = (
@@ -329,6 +361,14 @@ def error_from_transport(
                 "check LM Studio's server log."
             )
         return LMStudioTimeoutError(message, which=which, hint=hint, partial=partial)
+    if out_of_descriptors(error):
+        return TooManyOpenFilesError(
+            f"This process has run out of file descriptors (too many open files) while "
+            f"connecting to LM Studio ({context.target}): {error}",
+            hint="The server is not at fault. Send fewer requests at once, close clients "
+            "you no longer use, lower http.max_connections (LMSTUDIO_HTTP_MAX_CONNECTIONS), "
+            "or raise the process's limit (`ulimit -n`).",
+        )
     if context.base_url.lower().startswith("https://") and _is_tls_mismatch(error):
         plain = "http://" + context.base_url[len("https://") :]
         return ServerUnreachableError(
@@ -349,6 +389,16 @@ def error_from_transport(
             hint="The partial answer is kept in the error's `partial`; LM Studio's log may "
             "say why (a crash or an unload).",
             partial=partial,
+        )
+    if context.method != "GET" and not isinstance(error, httpx2.WriteError):
+        # The whole request went out: LM Studio may be generating its answer already, and
+        # sending it again would have a local model generate it twice.
+        return ServerError(
+            f"LM Studio closed the connection after receiving the request {context.target}, "
+            f"without answering ({error or type(error).__name__}); it was not resent, since "
+            "LM Studio may already have started on it.",
+            hint="See LM Studio's server log (Developer tab, or `lms log stream`): the model "
+            "may have crashed or been unloaded. Send the request again if you want its answer.",
         )
     failed = ServerUnreachableError(
         f"The connection to LM Studio at {context.base_url} failed ({context.target}): "
@@ -408,6 +458,20 @@ def wrong_base_url_error(
 def _is_tls_mismatch(error: httpx2.HTTPError) -> bool:
     text = f"{error!r} {error} {error.__cause__!r} {error.__context__!r}".lower()
     return "ssl" in text and any(sign in text for sign in TLS_MISMATCH_SIGNS)
+
+
+def out_of_descriptors(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is EMFILE/ENFILE: no socket could be opened."""
+    seen: BaseException | None = error
+    for _ in range(8):  # the cause chain of an httpx2 error is short
+        if seen is None:
+            break
+        if isinstance(seen, OSError) and seen.errno in (errno.EMFILE, errno.ENFILE):
+            return True
+        if "too many open files" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def is_retryable(error: BaseException) -> bool:

@@ -35,6 +35,7 @@ __all__ = [
     "ServerError",
     "ServerUnreachableError",
     "StreamInterruptedError",
+    "TooManyOpenFilesError",
 ]
 
 START_SERVER_HINT = "start the server in LM Studio's Developer tab or run `lms server start`"
@@ -218,3 +219,9 @@ class LMStudioTimeoutError(LMStudioError, TimeoutError):
         # timeout means a dead or black-holed address, a read timeout says less.
         self.server_down = which == "connect"
         super().__init__(message, hint=hint, partial=partial, retryable=retryable)
+
+
+class TooManyOpenFilesError(LMStudioError):
+    """This process ran out of file descriptors (EMFILE): no connection could be opened."""
+
+    status_code = 503

@@ -6,6 +6,7 @@ feed it the bytes they read and yield the chunks it returns.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -14,6 +15,7 @@ from typing import Any
 from lmstudio_provider.transport._error_mapping import (
     RequestContext,
     error_from_body,
+    error_from_reply,
     extract_error,
 )
 from lmstudio_provider.transport._errors import (
@@ -34,7 +36,13 @@ from lmstudio_provider.transport._results import (
 from lmstudio_provider.transport._sse import DEFAULT_MAX_EVENT_BYTES, EventTooLargeError, SSEDecoder
 from lmstudio_provider.transport._think import ThinkSplitter, split_think
 
-__all__ = ["StreamState", "check_model", "new_tool_call_id", "parse_chat_response"]
+__all__ = [
+    "StreamState",
+    "check_model",
+    "new_tool_call_id",
+    "parse_chat_response",
+    "unreadable_answer",
+]
 
 DONE = b"[DONE]"
 _raw_decode = json.JSONDecoder().raw_decode
@@ -123,6 +131,38 @@ def compute_tokens_per_second(
     if tokens and generation_secs and generation_secs > 0:
         return tokens / generation_secs
     return None
+
+
+BAD_UTF8_HINT = (
+    "The answer is kept in the error's `partial`, each invalid byte shown as U+FFFD. The "
+    "model (or its tokenizer) produced broken text: see LM Studio's server log; another "
+    "quantization of the model may help."
+)
+
+
+def describe_bad_utf8(data: bytes, error: UnicodeDecodeError) -> str:
+    return f"byte {data[error.start]:#04x} at offset {error.start} ({error.reason})"
+
+
+def unreadable_answer(
+    body: bytes, requested_model: str | None, context: RequestContext, metrics: Metrics
+) -> LMStudioError:
+    """The error for a non-streamed answer that is not JSON: invalid UTF-8 is said as
+    such, with the answer (bad bytes replaced) kept in ``partial``."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        partial = None
+        with contextlib.suppress(ValueError, LMStudioError):
+            decoded = json.loads(body.decode("utf-8", "replace"))
+            partial = parse_chat_response(decoded, requested_model, context, metrics)
+        return ProtocolError(
+            f"LM Studio's answer to {context.target} is not valid UTF-8: "
+            f"{describe_bad_utf8(body, bad)}.",
+            hint=BAD_UTF8_HINT,
+            partial=partial,
+        )
+    return error_from_reply(200, body, context)
 
 
 def parse_chat_response(
@@ -354,6 +394,16 @@ class StreamState:
             return None
         try:
             obj = _loads(data)
+        except UnicodeDecodeError as bad:
+            # Keep what the event carried (bad bytes as U+FFFD), then say what is wrong.
+            with contextlib.suppress(ValueError, LMStudioError, AttributeError, TypeError):
+                self._on_event(json.loads(data.decode("utf-8", "replace")))
+            raise ProtocolError(
+                f"LM Studio sent text that is not valid UTF-8 on {self.context.target}: "
+                f"{describe_bad_utf8(data, bad)}.",
+                hint=BAD_UTF8_HINT,
+                partial=self.result(),
+            ) from None
         except ValueError:
             raise self.error(f"data: {data[:300].decode('utf-8', 'replace')!r}") from None
         if not isinstance(obj, dict):

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lmstudio_provider.transport._errors import InvalidParameterError
+from lmstudio_provider.transport._messages import validate_messages
 from lmstudio_provider.transport._params import ChatParams, validate_params
 
 __all__ = ["build_chat_body", "build_embeddings_body", "translate_response_format"]
@@ -88,6 +89,7 @@ def build_chat_body(
     stream: bool = False,
 ) -> dict[str, Any]:
     """The JSON body of a chat completion request; unset values are left out."""
+    validate_messages(messages)
     if not messages:
         raise InvalidParameterError(
             "messages is empty: a chat needs at least one message.",

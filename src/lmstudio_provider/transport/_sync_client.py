@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -22,7 +23,9 @@ from lmstudio_provider.transport._core import (
     HealthReport,
     PreparedChat,
     Reply,
+    Shared,
     StreamResult,
+    stream_is_encoded,
 )
 from lmstudio_provider.transport._deadlines import (
     Deadline,
@@ -30,7 +33,7 @@ from lmstudio_provider.transport._deadlines import (
     install,
     set_deadline,
 )
-from lmstudio_provider.transport._error_mapping import RETRYABLE_STATUSES, error_from_reply
+from lmstudio_provider.transport._error_mapping import error_before_body, error_from_reply
 from lmstudio_provider.transport._errors import LMStudioError
 from lmstudio_provider.transport._models import (
     Dialect,
@@ -166,8 +169,10 @@ class LMStudioClient(ClientBase):
             set_deadline(None)
         body = b"".join(chunks)
         core.log_reply(call, response.status_code, started)
-        if response.status_code in RETRYABLE_STATUSES:
-            raise error_from_reply(response.status_code, body, core.context(call))
+        location = response.headers.get("location")
+        failure = error_before_body(response.status_code, location, body, core.context(call))
+        if failure is not None:
+            raise failure
         return response.status_code, body
 
     def _send(self, call: Call) -> Reply:
@@ -189,13 +194,29 @@ class LMStudioClient(ClientBase):
             call = next(flow)
             while True:
                 try:
-                    reply = self._send(call)
+                    outcome = self._shared(call) if isinstance(call, Shared) else self._send(call)
                 except LMStudioError as error:
                     call = flow.throw(error)
                 else:
-                    call = flow.send(reply)
+                    call = flow.send(outcome)
         except StopIteration as stop:
             return stop.value
+
+    def _shared(self, shared: Shared) -> Any:
+        """Run ``shared.start()`` once for every thread that asks at the same time."""
+        future, leader = self._core.join_flight(shared.key, concurrent.futures.Future())
+        if not leader:
+            return future.result()
+        try:
+            value = self._run(shared.start())
+        except BaseException as error:
+            future.set_exception(error)
+            raise
+        else:
+            future.set_result(value)
+            return value
+        finally:
+            self._core.end_flight(shared.key)
 
     # -- API ------------------------------------------------------------------
 
@@ -283,7 +304,10 @@ class LMStudioClient(ClientBase):
                                 body = response.read()
                             finally:
                                 response.close()
-                            raise error_from_reply(response.status_code, body, core.context(call))
+                            location = response.headers.get("location")
+                            raise error_from_reply(
+                                response.status_code, body, core.context(call), location=location
+                            )
                     except httpx2.HTTPError as error:
                         raise core.transport_error(error, call, deadline) from error
                     finally:
@@ -308,7 +332,8 @@ class LMStudioClient(ClientBase):
         wait = core.event_timeout(call)
         deadline = Deadline.after(wait)
         events = 0
-        reads = response.iter_raw()
+        encoded = stream_is_encoded(response.headers)  # compressed although not asked
+        reads = response.iter_bytes() if encoded else response.iter_raw()
         try:
             while True:
                 set_deadline(deadline)
@@ -349,7 +374,10 @@ class LMStudioClient(ClientBase):
 
     def health(self) -> HealthReport:
         """Whether the server answers, what it is, what is loaded; never raises."""
-        report: HealthReport = self._run(self._core.health_flow())
+        try:
+            report: HealthReport = self._run(self._core.health_flow())
+        except Exception as error:  # documented never to raise
+            return self._core.health_failure(error)
         return report
 
     # -- Model runtime (LM Studio 0.4+) -------------------------------------------
