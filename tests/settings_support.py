@@ -22,7 +22,8 @@ HINT = (
 KNOWN_SETTINGS = (
     "provider, base_url, api_key, default_model, allowed_models, http.timeout_secs, "
     "http.connect_timeout_secs, http.quick_timeout_secs, http.keep_alive_secs, "
-    "http.max_idle_connections, http.load_timeout_secs, max_retries, defaults"
+    "http.max_idle_connections, http.load_timeout_secs, http.max_connections, "
+    "http.max_event_bytes, max_retries, defaults"
 )
 SETTING_NAMES = [name.strip() for name in KNOWN_SETTINGS.split(",")]
 DEFAULT_DUMP: dict[str, Any] = {
@@ -38,6 +39,8 @@ DEFAULT_DUMP: dict[str, Any] = {
         "keep_alive_secs": 30.0,
         "max_idle_connections": 10,
         "load_timeout_secs": 600.0,
+        "max_connections": 8,
+        "max_event_bytes": 4194304,
     },
     "max_retries": 2,
     "defaults": {},
@@ -89,6 +92,8 @@ inference:
     keep_alive_secs: 1.5
     max_idle_connections: 3
     load_timeout_secs: 900
+    max_connections: 6
+    max_event_bytes: 65536
   max_retries: 4
   defaults:
     max_tokens: 100

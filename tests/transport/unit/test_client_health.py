@@ -34,6 +34,8 @@ HTTP_SETTINGS = {
     "keep_alive_secs": 30.0,
     "max_idle_connections": 10,
     "load_timeout_secs": 600.0,
+    "max_connections": 8,
+    "max_event_bytes": 4194304,
 }
 
 

@@ -59,6 +59,8 @@ def test_flat_keywords_map_to_settings() -> None:
             "keep_alive_secs": 1.0,
             "max_idle_connections": 3,
             "load_timeout_secs": 600.0,
+            "max_connections": 8,
+            "max_event_bytes": 4194304,
         },
         "max_retries": 0,
         "defaults": {"temperature": 0.2},
@@ -89,7 +91,7 @@ def test_unknown_keyword_lists_the_known_ones(keyword: str, shown: str) -> None:
     assert error.hint == (
         "Known settings: provider, base_url, api_key, default_model, allowed_models, http, "
         "max_retries, defaults, timeout, connect_timeout, quick_timeout, keep_alive, "
-        "max_idle_connections, load_timeout."
+        "max_idle_connections, load_timeout, max_connections, max_event_bytes."
     )
 
 
@@ -167,7 +169,7 @@ def test_client_construction_uses_keyword_settings(respx_mock: respx.MockRouter)
         )
         assert client.settings.max_retries == 0
         assert client.settings.allowed_models == ["qwen3-8b"]
-        assert client._http.timeout == httpx2.Timeout(5.0, connect=10.0, pool=10.0)
+        assert client._http.timeout == httpx2.Timeout(5.0, connect=10.0, pool=5.0)
         assert client._http.base_url == httpx2.URL("http://studio:4321")
         assert "authorization" not in client._http.headers
         assert repr(client) == "LMStudioClient(base_url='http://studio:4321')"
@@ -177,7 +179,7 @@ def test_client_construction_uses_keyword_settings(respx_mock: respx.MockRouter)
 def test_client_http_pool_gets_timeouts_and_limits() -> None:
     with LMStudioClient(timeout=5, connect_timeout=2, keep_alive=1, max_idle_connections=3) as c:
         timeout = c._http.timeout
-        assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (2.0, 5.0, 5.0, 2.0)
+        assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (2.0, 5.0, 5.0, 5.0)
         transport = c._http._transport
         assert isinstance(transport, httpx2.HTTPTransport)
         pool = transport._pool
@@ -201,7 +203,7 @@ def test_client_reads_environment_and_file(
 
     with LMStudioClient(max_retries=1) as client:
         assert client.settings.max_retries == 1
-        assert client._http.timeout == httpx2.Timeout(12.0, connect=4.0, pool=4.0)
+        assert client._http.timeout == httpx2.Timeout(12.0, connect=4.0, pool=12.0)
         assert client._http.headers["Authorization"] == f"Bearer {SECRET}"
 
 
@@ -235,7 +237,7 @@ async def test_async_client_construction_uses_the_same_settings() -> None:
     try:
         assert client.settings.http.timeout_secs == 5
         http = await client._http()  # the running event loop's pool
-        assert http.timeout == httpx2.Timeout(5.0, connect=2.0, pool=2.0)
+        assert http.timeout == httpx2.Timeout(5.0, connect=2.0, pool=5.0)
         assert http.headers["Authorization"] == f"Bearer {SECRET}"
     finally:
         await client.aclose()

@@ -307,6 +307,8 @@ def test_yaml_file_sets_every_setting(write_config: WriteConfig) -> None:
         keep_alive_secs=1.5,
         max_idle_connections=3,
         load_timeout_secs=900,
+        max_connections=6,
+        max_event_bytes=65536,
     )
     assert settings.max_retries == 4
     assert settings.defaults == {"max_tokens": 100, "temperature": 0.7}
@@ -488,6 +490,8 @@ def test_sources_merge_setting_by_setting(
         "http.quick_timeout_secs": SettingOrigin("default"),
         "http.max_idle_connections": SettingOrigin("default"),
         "http.load_timeout_secs": SettingOrigin("default"),
+        "http.max_connections": SettingOrigin("default"),
+        "http.max_event_bytes": SettingOrigin("default"),
         "max_retries": SettingOrigin("argument"),
         "defaults": SettingOrigin("file", f"{path} (inference.defaults)"),
     }
