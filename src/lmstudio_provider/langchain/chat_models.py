@@ -45,7 +45,14 @@ from lmstudio_provider.langchain._structured import (
     structured_output_plan,
     with_raw,
 )
-from lmstudio_provider.transport import ChatOptions, ChatParamFields, ChatResponse
+from lmstudio_provider.transport import (
+    ChatOptions,
+    ChatParamFields,
+    ChatResponse,
+    ConfigError,
+    looks_like_token,
+    looks_secret,
+)
 
 __all__ = ["ChatLMStudio"]
 
@@ -94,6 +101,18 @@ def _warn_unknown_call_keyword(key: str) -> None:
         UserWarning,
         stacklevel=_user_stacklevel(),
     )
+
+
+def _refuse_credential_keyword(key: str, value: Any) -> None:
+    """A call's unknown keyword that looks like a credential is refused, never sent."""
+    if looks_secret(key) or looks_like_token(value):
+        raise ConfigError(
+            f"{key} is not a ChatLMStudio parameter{_did_you_mean(key, _CALL_PARAMETERS)} and "
+            "looks like a credential, so it is refused: nothing was sent (its value is not "
+            "shown).",
+            hint="Pass the server's token as api_key=... when constructing ChatLMStudio (or "
+            "set LMSTUDIO_API_KEY); put a deliberate extra request field in extra_body.",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,7 +491,8 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
                 options[name] = value
         extra = {**self.model_kwargs, **(self.extra_body or {})}
         extra.update(call.pop("extra_body", None) or {})
-        for key in call:  # any other keyword goes to LM Studio as it is, with a warning
+        for key, value in call.items():  # any other keyword goes to LM Studio, with a warning
+            _refuse_credential_keyword(key, value)
             _warn_unknown_call_keyword(key)
         extra.update(call)
         if extra:

@@ -15,7 +15,9 @@ its click parameters (and llm's default model), the one place they can be seen.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -27,7 +29,13 @@ from lmstudio_provider.llm_plugin._chat import (
     LMStudioChat,
     LMStudioEmbedding,
 )
-from lmstudio_provider.llm_plugin._listing import Listing, current_listing
+from lmstudio_provider.llm_plugin._listing import (
+    CACHE_VERSION,
+    Listing,
+    cache_path,
+    current_listing,
+    saved_models,
+)
 from lmstudio_provider.transport import LMStudioError, ModelInfo, resolve_model_name
 
 __all__ = ["DEFAULT_ALIAS", "DEFAULT_MODEL_ID", "register_chat_models", "register_embedding_models"]
@@ -96,8 +104,50 @@ def _names_to_register(
     return aliases, kept
 
 
+def _every_saved_model() -> list[ModelInfo]:
+    """The saved models of every server: with an invalid configuration the server is not
+    known, and these are what ``llm models`` can still show."""
+    try:
+        data = json.loads(cache_path().read_text(encoding="utf-8"))
+        servers = data["servers"].values() if data.get("version") == CACHE_VERSION else []
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return []
+    models: dict[str, ModelInfo] = {}
+    for entry in servers:
+        if isinstance(entry, dict):
+            for model in saved_models(entry):
+                models.setdefault(model.id, model)
+    return list(models.values())
+
+
+def _say_configuration_error(listing: Listing) -> None:
+    """``llm models`` with an invalid configuration: the error on stderr, once.
+
+    Other commands say it themselves (a prompt fails with it), so only ``llm models``
+    (the ``models`` group right under llm's own) prints it here."""
+    error = listing.connection.error
+    context = click.get_current_context(silent=True)
+    if error is None or context is None:
+        return
+    chain = []
+    while context is not None:
+        chain.append(context)
+        context = context.parent
+    is_llm_models = len(chain) >= 2 and chain[-2].info_name == "models"
+    root = chain[-1]
+    if is_llm_models and not root.meta.get(_ERROR_SHOWN):
+        root.meta[_ERROR_SHOWN] = True
+        click.echo(f"Error: {error}", err=True)
+
+
+_ERROR_SHOWN = "lmstudio_provider.configuration_error_shown"
+
+
 def register_chat_models(register: Callable[..., None]) -> None:
     listing = current_listing()
+    if listing.connection.settings is None:
+        _say_configuration_error(listing)
+        listing = replace(listing, models=tuple(_every_saved_model()))
     chat = _allowed(listing, (m for m in listing.models if not m.is_embedding))
     embeddings = [m for m in listing.models if m.is_embedding]
     register(

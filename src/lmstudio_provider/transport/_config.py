@@ -8,11 +8,15 @@ Linux); its settings live under an ``inference:`` block.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 import yaml
@@ -174,6 +178,14 @@ class Settings(BaseSettings):
         scheme, sep, rest = url.partition("://")
         if not sep or scheme.lower() not in ("http", "https") or not rest:
             raise ValueError("expected an http:// or https:// URL, like http://localhost:1234")
+        try:
+            port = urlsplit(url).port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise ValueError(
+                "the port must be a number from 1 to 65535, like http://localhost:1234"
+            )
         return url
 
     @field_validator("default_model")
@@ -394,10 +406,55 @@ def describe_origin(loc: tuple[str | int, ...], overrides: dict[str, Any]) -> st
     return "from the defaults"
 
 
+# "token" but not "tokens" (max_tokens is a count, not a credential).
+_SECRET_WORDS = re.compile(r"key|token(?!s)|secret|passw|auth|credential|bearer")
+# Prefixes of API tokens in the wild: OpenAI-style, Slack, GitHub, Hugging Face, JWTs.
+TOKEN_PREFIXES = ("sk-", "sk_", "pk-", "rk-", "xoxb-", "xoxp-", "ghp_", "gho_", "hf_", "eyj")
+_OPAQUE_TOKEN = re.compile(r"[A-Za-z0-9+/=_]{32,}")
+
+
 def looks_secret(name: str) -> bool:
-    """Whether a (possibly misspelt) setting name suggests a secret value."""
+    """Whether a (possibly misspelt) name suggests a secret value: it contains key, token
+    (not tokens), secret, passw, auth, credential or bearer, or is close to ``api_key``."""
     lowered = name.lower()
-    return any(word in lowered for word in ("key", "token", "secret", "password"))
+    if _SECRET_WORDS.search(lowered):
+        return True
+    squashed = re.sub(r"[^a-z]", "", lowered)
+    return difflib.SequenceMatcher(None, squashed, "apikey").ratio() >= 0.75
+
+
+def looks_like_token(value: Any) -> bool:
+    """Whether a value looks like a credential: a known token prefix (``sk-``, ``hf_``,
+    ``Bearer ``...) or 32 or more letters and digits without a separator."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    lowered = text.lower()
+    if lowered.startswith(TOKEN_PREFIXES) or lowered.startswith("bearer "):
+        return True
+    return (
+        _OPAQUE_TOKEN.fullmatch(text) is not None
+        and any(c.isdigit() for c in text)
+        and any(c.isalpha() for c in text)
+    )
+
+
+def closest_name(name: str, known: Sequence[str]) -> str | None:
+    """The known name ``name`` is most likely a typo of, if any (difflib)."""
+    lowered = {candidate.lower(): candidate for candidate in known}
+    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    if not match:  # http.api_kye, or timeout for http.timeout_secs: compare last parts
+        leaves = {candidate.rsplit(".", 1)[-1].lower(): candidate for candidate in known}
+        leaf = difflib.get_close_matches(name.rsplit(".", 1)[-1].lower(), list(leaves), n=1)
+        return leaves[leaf[0]] if leaf else None
+    return lowered[match[0]] if match else None
+
+
+def unknown_name_problem(name: str, known: Sequence[str]) -> str:
+    """ "unknown setting, did you mean ...?": the value is never shown (it may be a secret)."""
+    close = closest_name(name, known)
+    suggestion = f"; did you mean {close}?" if close else ""
+    return f"unknown setting{suggestion} (its value is not shown; known: {', '.join(known)})"
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -423,13 +480,17 @@ def validated_settings(explicit: dict[str, Any]) -> Settings:
             dotted = ".".join(str(part) for part in loc)
             expected = item["msg"].removeprefix("Value error, ")
             if item["type"] == "extra_forbidden":
-                known = ", ".join(".".join(p) for p in leaf_paths(Settings))
-                expected = f"unknown setting (known: {known})"
-            elif item["type"] == "literal_error" and loc == ("provider",):
+                known = [".".join(p) for p in leaf_paths(Settings)]
+                where = describe_origin(loc, explicit)
+                problems.append(f"{dotted} {where}: {unknown_name_problem(dotted, known)}")
+                continue
+            if item["type"] == "literal_error" and loc == ("provider",):
                 expected = "this package only serves provider `lmstudio`"
             given = item.get("input")
-            if loc[:1] == ("api_key",) or looks_secret(dotted):
+            if loc[:1] == ("api_key",) or looks_secret(dotted) or looks_like_token(given):
                 given = "********"
+            elif loc == ("defaults",) and isinstance(given, dict):
+                given = _masked_parameters(given)
             where = describe_origin(loc, explicit)
             problems.append(f"{dotted}={given!r} {where}: {expected}")
         raise ConfigError(
@@ -437,6 +498,16 @@ def validated_settings(explicit: dict[str, Any]) -> Settings:
             hint="Fix the value where it is named above (argument, environment variable or "
             "config file); `llm lmstudio config` lists every setting with its source.",
         ) from None
+
+
+def _masked_parameters(values: dict[Any, Any]) -> dict[Any, Any]:
+    """Request defaults as given, but no value under an unknown or secret-looking name."""
+    return {
+        name: "********"
+        if name not in ChatParams.model_fields or looks_secret(str(name)) or looks_like_token(value)
+        else value
+        for name, value in values.items()
+    }
 
 
 # Flat keyword names accepted by the clients and front ends, and the setting each sets.
@@ -477,11 +548,12 @@ def nested_overrides(kwargs: dict[str, Any]) -> dict[str, Any]:
         elif key in Settings.model_fields:
             overrides[key] = value
         else:
-            known = ", ".join([*Settings.model_fields, *HTTP_KEYWORDS])
-            shown = "********" if looks_secret(key) else repr(value)
+            known = [*Settings.model_fields, *HTTP_KEYWORDS]
+            close = closest_name(key, known)
+            suggestion = f" (did you mean {close}?)" if close else ""
             raise ConfigError(
-                f"Unknown setting {key}={shown}.",
-                hint=f"Known settings: {known}.",
+                f"Unknown setting {key}{suggestion}; its value is not shown.",
+                hint=f"Known settings: {', '.join(known)}.",
             )
     if http:
         overrides["http"] = http

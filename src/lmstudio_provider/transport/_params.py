@@ -174,8 +174,10 @@ def describe_validation_error(error: ValidationError, *, origin: str = "") -> st
         where = ".".join(str(part) for part in item["loc"]) or "value"
         expected = item["msg"]
         if item["type"] == "extra_forbidden":
+            # Never the value: an unknown name may well be a mistyped secret.
             known = ", ".join(ChatParams.model_fields)
-            expected = f"unknown parameter (known: {known})"
+            lines.append(f"{where}{origin}: unknown parameter (known: {known})")
+            continue
         given = item.get("input")
         lines.append(f"{where}={given!r}{origin}: {expected}")
     return "; ".join(lines)

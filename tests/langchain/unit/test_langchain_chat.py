@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import respx
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from pydantic import ValidationError
 
 from langchain_fakes import (
     CAPTURED_MODEL,
@@ -34,6 +33,7 @@ from langchain_runs import (
     Recorder,
 )
 from lmstudio_provider import (
+    ConfigError,
     InvalidParameterError,
     ModelNotFoundError,
     ServerError,
@@ -75,9 +75,10 @@ def test_construction_makes_no_network_call(respx_mock: respx.MockRouter) -> Non
 
 
 def test_out_of_range_parameter_fails_at_construction() -> None:
-    with pytest.raises(ValidationError, match="temperature"):
+    # LMStudioError subclasses, not pydantic's ValidationError wrapping their text.
+    with pytest.raises(ConfigError, match="temperature=3: Input should be less than or equal"):
         ChatLMStudio(temperature=3)
-    with pytest.raises(ValidationError, match="logit_bias keys are token ids"):
+    with pytest.raises(InvalidParameterError, match="logit_bias keys are token ids"):
         ChatLMStudio(logit_bias={"hello": -100})
 
 

@@ -81,13 +81,18 @@ def test_allowed_models_keyword_accepts_a_comma_string() -> None:
 
 
 @pytest.mark.parametrize(
-    ("keyword", "shown"),
-    [("temperature", "1"), ("timeout_secs", "1"), ("apikey", "********"), ("model", "1")],
+    ("keyword", "suggestion"),
+    [
+        ("temperature", ""),
+        ("timeout_secs", " (did you mean timeout?)"),
+        ("apikey", " (did you mean api_key?)"),
+        ("model", ""),
+    ],
 )
-def test_unknown_keyword_lists_the_known_ones(keyword: str, shown: str) -> None:
+def test_unknown_keyword_lists_the_known_ones(keyword: str, suggestion: str) -> None:
     error = config_error(lambda: settings_from_kwargs(**{keyword: 1}))
 
-    assert error.message == f"Unknown setting {keyword}={shown}."
+    assert error.message == f"Unknown setting {keyword}{suggestion}; its value is not shown."
     assert error.hint == (
         "Known settings: provider, base_url, api_key, default_model, allowed_models, http, "
         "max_retries, defaults, timeout, connect_timeout, quick_timeout, keep_alive, "
@@ -99,7 +104,8 @@ def test_unknown_keyword_to_load_settings_lists_the_known_settings() -> None:
     error = config_error(lambda: load_settings(timeout=5))
 
     assert error.message == invalid(
-        f"timeout=5 from an argument: unknown setting (known: {KNOWN_SETTINGS})"
+        "timeout from an argument: unknown setting; did you mean http.timeout_secs? "
+        f"(its value is not shown; known: {KNOWN_SETTINGS})"
     )
 
 
@@ -218,7 +224,7 @@ def test_client_accepts_a_settings_object() -> None:
 def test_client_rejects_an_unknown_keyword() -> None:
     error = config_error(lambda: LMStudioClient(temprature=0.5))
 
-    assert error.message == "Unknown setting temprature=0.5."
+    assert error.message == "Unknown setting temprature; its value is not shown."
 
 
 def test_client_rejects_invalid_settings() -> None:
@@ -247,7 +253,10 @@ def test_a_misspelt_secret_keyword_is_masked() -> None:
     error = config_error(lambda: settings_from_kwargs(api_token="sk-lm-abc:def"))
 
     assert "sk-lm-abc" not in str(error)
-    assert error.message == "Unknown setting api_token=********."
+    assert (
+        error.message
+        == "Unknown setting api_token (did you mean api_key?); its value is not shown."
+    )
 
 
 def test_a_misspelt_secret_in_the_file_is_masked(
@@ -259,7 +268,8 @@ def test_a_misspelt_secret_in_the_file_is_masked(
     error = config_error(load_settings)
 
     assert "sk-lm-abc" not in str(error)
-    assert "apikey='********'" in error.message
+    assert "apikey in config file" in error.message
+    assert "did you mean api_key?" in error.message
 
 
 def test_allowed_models_variable_accepts_a_json_list(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -211,7 +211,7 @@ def test_unknown_parameter_lists_the_known_ones() -> None:
     error = rejected({"temprature": 0.5})
 
     assert error.message == (
-        f"Invalid request parameter: temprature=0.5: unknown parameter (known: {KNOWN_PARAMETERS})"
+        f"Invalid request parameter: temprature: unknown parameter (known: {KNOWN_PARAMETERS})"
     )
 
 
@@ -220,7 +220,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
     assert error.message == (
         f"Invalid request parameter: temperature=3: {LE} 2; top_p=2: {LE} 1; "
-        f"bogus=True: unknown parameter (known: {KNOWN_PARAMETERS})"
+        f"bogus: unknown parameter (known: {KNOWN_PARAMETERS})"
     )
 
 
