@@ -67,7 +67,7 @@ def _configuration_error(cls: type[BaseModel], error: ValidationError) -> LMStud
         where = ".".join(str(part) for part in item["loc"]) or "value"
         given = item.get("input")
         shown = "" if looks_secret(where) or looks_like_token(given) else f"={given!r}"
-        problems.append(f"{where}{shown}: {item['msg']}")
+        problems.append(f"{where}{shown}: {item['msg'].removeprefix('Value error, ')}")
     return ConfigError(
         f"Invalid {cls.__name__} arguments: " + "; ".join(problems),
         hint=f"Fix the arguments named above; see help({cls.__name__}) for each field.",

@@ -266,8 +266,9 @@ class AsyncLMStudioClient(ClientBase):
     async def _shared(self, shared: Shared) -> Any:
         """Run ``shared.start()`` once for every task that asks at the same time."""
         loop = asyncio.get_running_loop()
+        key = f"{shared.key}@{id(loop)}"  # a future belongs to its loop (pools are per loop)
         while True:
-            future, leader = self._core.join_flight(shared.key, loop.create_future())
+            future, leader = self._core.join_flight(key, loop.create_future())
             if leader:
                 break
             try:
@@ -290,7 +291,7 @@ class AsyncLMStudioClient(ClientBase):
             future.set_result(value)
             return value
         finally:
-            self._core.end_flight(shared.key)
+            self._core.end_flight(key)
 
     # -- API ------------------------------------------------------------------
 

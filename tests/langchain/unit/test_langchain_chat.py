@@ -78,7 +78,7 @@ def test_out_of_range_parameter_fails_at_construction() -> None:
     # LMStudioError subclasses, not pydantic's ValidationError wrapping their text.
     with pytest.raises(ConfigError, match="temperature=3: Input should be less than or equal"):
         ChatLMStudio(temperature=3)
-    with pytest.raises(InvalidParameterError, match="logit_bias keys are token ids"):
+    with pytest.raises(ConfigError, match="logit_bias keys are token ids"):
         ChatLMStudio(logit_bias={"hello": -100})
 
 
