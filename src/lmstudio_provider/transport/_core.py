@@ -285,7 +285,8 @@ class ClientCore:
             return httpx2.USE_CLIENT_DEFAULT
         read, connect, _ = self._timeouts(call)
         write = min(self.settings.http.timeout_secs, read)
-        return httpx2.Timeout(write, read=read, connect=connect, pool=connect)
+        pool = connect if call.quick else self.settings.http.timeout_secs  # as the client's
+        return httpx2.Timeout(write, read=read, connect=connect, pool=pool)
 
     def reply_deadline(self, call: Call) -> Deadline:
         """When the whole answer to ``call`` must have arrived."""
