@@ -67,7 +67,6 @@ from lmstudio_provider.transport._results import ChatResponse, EmbeddingResult, 
 from lmstudio_provider.transport._runtime import (
     DownloadWatch,
     LoadResult,
-    ModelsDialect,
     build_load_body,
     find_loaded_instance,
     is_unknown_route,
@@ -227,7 +226,7 @@ class ClientCore:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._models: tuple[float, list[ModelInfo]] | None = None
-        self._dialect: ModelsDialect | None = None  # how the server last listed its models
+        self._dialect: Dialect | None = None  # how the server last listed its models
         self._in_flight = 0
         self._lock = threading.Lock()
         self._flights: dict[str, Any] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 from lmstudio_provider.transport._errors import (
     DownloadFailedError,
@@ -21,14 +21,13 @@ from lmstudio_provider.transport._errors import (
     ModelNotFoundError,
     ProtocolError,
 )
-from lmstudio_provider.transport._models import LoadedInstance, ModelInfo, match_name
+from lmstudio_provider.transport._models import Dialect, LoadedInstance, ModelInfo, match_name
 
 __all__ = [
     "DOWNLOAD_POLL_SECS",
     "DownloadProgress",
     "DownloadWatch",
     "LoadResult",
-    "ModelsDialect",
     "build_download_body",
     "build_load_body",
     "find_loaded_instance",
@@ -43,9 +42,8 @@ __all__ = [
 
 # How often download progress is asked for; the clients sleep between polls.
 DOWNLOAD_POLL_SECS = 1.0
-ModelsDialect = Literal["v1", "v0", "openai"]
 DownloadStatus = Literal["downloading", "paused", "completed", "failed", "already_downloaded"]
-DOWNLOAD_STATUSES = ("downloading", "paused", "completed", "failed", "already_downloaded")
+DOWNLOAD_STATUSES = get_args(DownloadStatus)
 LMS_COMMANDS = {
     "load": "lms load <model>",
     "unload": "lms unload <instance>",
@@ -115,7 +113,7 @@ class DownloadProgress:
 
 
 def unsupported(
-    what: str, model: str | None, dialect: ModelsDialect | None, base_url: str
+    what: str, model: str | None, dialect: Dialect | None, base_url: str
 ) -> ModelManagementUnsupportedError:
     """The error for model management on a server without ``/api/v1`` (``dialect``: how
     it lists models; None when the route itself was unknown)."""
@@ -324,7 +322,7 @@ def parse_download_progress(
         eta = (total - downloaded) / speed
     completion = body.get("estimated_completion")
     return DownloadProgress(
-        status=status,
+        status=cast(DownloadStatus, status),  # one of DOWNLOAD_STATUSES, checked above
         job_id=job,
         downloaded_bytes=downloaded,
         total_bytes=total,

@@ -430,3 +430,18 @@ def test_a_prompt_on_a_pipe_says_nothing_of_the_load(
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     assert result.stdout == "Hi there\n"
+
+
+def test_ctrl_c_while_loading_stops_without_a_traceback(
+    lmstudio: RuntimeState, fault_server: FaultServer, child_env: dict[str, str]
+) -> None:
+    fault_server.route("POST", "/api/v1/models/load", fault_server.silence())  # a long load
+
+    status, stdout, stderr = run_on_terminal(
+        ["lmstudio", "load", GEMMA], child_env, interrupt_on=f"Loading {GEMMA}..."
+    )
+
+    assert status == 130
+    assert "Stopped waiting; LM Studio may still finish what it was asked" in stderr
+    assert "Traceback" not in stderr
+    assert stdout == ""
