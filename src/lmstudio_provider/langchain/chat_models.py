@@ -45,6 +45,7 @@ from lmstudio_provider.langchain._structured import (
     structured_output_plan,
     with_raw,
 )
+from lmstudio_provider.langchain._truncation import refuse_truncated
 from lmstudio_provider.transport import (
     ChatOptions,
     ChatParamFields,
@@ -670,19 +671,23 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
                 ``"function_calling"`` (a forced tool call) or ``"json_mode"`` (any JSON
                 object: say in the prompt which keys you want).
             include_raw: Return ``{"raw", "parsed", "parsing_error"}`` instead of
-                raising when the answer does not parse.
+                raising when the answer does not parse. An answer cut off by
+                ``max_tokens`` raises ``StructuredOutputTruncatedError`` either way.
             strict: Ask the server to follow the schema exactly (not for ``json_mode``).
             kwargs: Not supported; passing any raises ``ValueError``.
         """
         if kwargs:
             raise ValueError(f"Received unsupported arguments {kwargs}")
         bound, parser = structured_output_plan(schema, method, strict)
-        llm = self.bind(
-            **bound,
-            ls_structured_output_format={
-                "kwargs": {"method": method, "strict": strict},
-                "schema": schema,
-            },
+        llm = (
+            self.bind(
+                **bound,
+                ls_structured_output_format={
+                    "kwargs": {"method": method, "strict": strict},
+                    "schema": schema,
+                },
+            )
+            | refuse_truncated  # an answer cut by max_tokens is reported as cut, not parsed
         )
         if include_raw:
             return with_raw(llm, parser)

@@ -10,12 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import click
 import llm
 from llm.parts import StreamEvent
 
 from lmstudio_provider.transport import ChatChunk, ChatResponse, ToolCall
 
 __all__ = ["ToolCallIds", "record_result", "result_events", "result_json"]
+
+TRUNCATED_SCHEMA_WARNING = (
+    "Warning: the answer was cut off by max_tokens (finish reason 'length'), so its JSON is "
+    "incomplete; raise -o max_tokens or ask for less."
+)
 
 
 class ToolCallIds:
@@ -98,3 +104,5 @@ def record_result(response: llm.Response | llm.AsyncResponse, result: ChatRespon
     if result.model:
         response.set_resolved_model(result.model)
     response.response_json = result_json(result)
+    if result.finish_reason == "length" and response.prompt.schema is not None:
+        click.echo(TRUNCATED_SCHEMA_WARNING, err=True)  # one line, after the answer
