@@ -10,11 +10,13 @@ open no socket; its server states are tested against real loopback servers in
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 import respx
 from click.testing import CliRunner, Result
@@ -204,3 +206,34 @@ def lmstudio() -> Iterator[respx.MockRouter]:
             )
         )
         yield router
+
+
+# -- Answers of the mocked LM Studio (the ``lmstudio`` fixture) --------------------------
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def streamed(*pieces: str, model: str = QWEN, **options: Any) -> httpx2.Response:
+    body = sse(stream_events(pieces, model=model, **options))
+    return httpx2.Response(200, content=body, headers={"Content-Type": "text/event-stream"})
+
+
+def answered(text: str, model: str = QWEN, **options: Any) -> httpx2.Response:
+    return httpx2.Response(200, json=completion(text, model=model, **options))
+
+
+def chat(lmstudio: respx.MockRouter, *replies: Any) -> respx.Route:
+    route = lmstudio.post("/v1/chat/completions", name="chat")
+    route.side_effect = list(replies)
+    return route
+
+
+def sent(route: respx.Route, call: int = -1) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(route.calls[call].request.content)
+    return body
+
+
+def refuse_connections(lmstudio: respx.MockRouter) -> None:
+    lmstudio.routes["models"].side_effect = httpx2.ConnectError("[Errno 111] Connection refused")

@@ -22,7 +22,7 @@ from lmstudio_provider.llm_plugin._listing import Listing
 from lmstudio_provider.llm_plugin._options import LMStudioOptions
 from lmstudio_provider.llm_plugin._progress import loading_notice
 from lmstudio_provider.llm_plugin._prompt import ChatRequest, chat_request
-from lmstudio_provider.llm_plugin._settings import KEY_ALIAS, KEY_ENV_VAR, api_key
+from lmstudio_provider.llm_plugin._settings import KEY_ALIAS, KEY_ENV_VAR, llm_key
 from lmstudio_provider.transport import ModelInfo
 
 __all__ = ["PREFIX", "AsyncLMStudioChat", "LMStudioChat", "LMStudioEmbedding"]
@@ -44,7 +44,7 @@ class _OptionalKey:
     listing: Listing
 
     def get_key(self, explicit_key: str | None = None) -> str | None:
-        return api_key(self.listing.connection.settings, explicit_key)
+        return llm_key(explicit_key)  # None: the settings' own key, if any
 
 
 class _LMStudioChat(_OptionalKey):
@@ -95,16 +95,15 @@ class LMStudioChat(_LMStudioChat, llm.KeyModel):
             client = self.listing.connection.client(key, self.listing.fresh_models)
             info = client.resolve_model(self.lmstudio_id)
             request.check_images(info, vision_known=self.listing.reports_types)
+            # The resolved model goes to the chat as it is: resolved once, checked once.
             if not stream:
                 with loading_notice(_loads(info)):
-                    result = client.chat(request.messages, model=info.id, **request.options)
+                    result = client.chat(request.messages, model=info, **request.options)
                 yield from result_events(result)
             else:
                 ids = ToolCallIds()
                 with (
-                    client.stream_chat(
-                        request.messages, model=info.id, **request.options
-                    ) as chunks,
+                    client.stream_chat(request.messages, model=info, **request.options) as chunks,
                     loading_notice(lambda: chunks.loading_model) as notice,
                 ):
                     for chunk in chunks:
@@ -134,35 +133,31 @@ class AsyncLMStudioChat(_LMStudioChat, llm.AsyncKeyModel):
     ) -> AsyncGenerator[StreamEvent, None]:
         with model_errors():
             request = self._prepare(prompt)
-            async with self.listing.connection.async_client(
-                key, self.listing.fresh_models
-            ) as client:
-                info = await client.resolve_model(self.lmstudio_id)
-                request.check_images(info, vision_known=self.listing.reports_types)
-                if not stream:
-                    with loading_notice(_loads(info)):
-                        result = await client.chat(
-                            request.messages, model=info.id, **request.options
-                        )
-                    for event in result_events(result):
-                        yield event
-                else:
-                    ids = ToolCallIds()
-                    async with client.stream_chat(
-                        request.messages, model=info.id, **request.options
-                    ) as chunks:
-                        with loading_notice(lambda: chunks.loading_model) as notice:
-                            async for chunk in chunks:
-                                if notice is not None:
-                                    notice.stop()
-                                    notice = None
-                                if chunk.tool_calls is None and not chunk.reasoning:
-                                    if chunk.text:
-                                        yield StreamEvent("text", chunk.text)
-                                else:
-                                    for event in ids.chunk_events(chunk):
-                                        yield event
-                    result = chunks.result
+            client = self.listing.connection.async_client(key, self.listing.fresh_models)
+            info = await client.resolve_model(self.lmstudio_id)
+            request.check_images(info, vision_known=self.listing.reports_types)
+            if not stream:
+                with loading_notice(_loads(info)):
+                    result = await client.chat(request.messages, model=info, **request.options)
+                for event in result_events(result):
+                    yield event
+            else:
+                ids = ToolCallIds()
+                async with client.stream_chat(
+                    request.messages, model=info, **request.options
+                ) as chunks:
+                    with loading_notice(lambda: chunks.loading_model) as notice:
+                        async for chunk in chunks:
+                            if notice is not None:
+                                notice.stop()
+                                notice = None
+                            if chunk.tool_calls is None and not chunk.reasoning:
+                                if chunk.text:
+                                    yield StreamEvent("text", chunk.text)
+                            else:
+                                for event in ids.chunk_events(chunk):
+                                    yield event
+                result = chunks.result
             record_result(response, result)
 
 

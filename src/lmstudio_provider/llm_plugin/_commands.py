@@ -15,7 +15,7 @@ import click
 from lmstudio_provider.llm_plugin._runtime_commands import add_runtime_commands
 
 if TYPE_CHECKING:
-    from lmstudio_provider.transport import HealthReport, ModelInfo, SettingOrigin, Settings
+    from lmstudio_provider.transport import HealthReport, ModelInfo, Settings
 
 __all__ = ["lmstudio"]
 
@@ -32,11 +32,11 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def _settings() -> Settings:
     """The effective settings, with the API key llm knows of (`llm keys set lmstudio`)."""
     from lmstudio_provider.llm_plugin._error_messages import model_errors
-    from lmstudio_provider.llm_plugin._settings import api_key, load_connection
+    from lmstudio_provider.llm_plugin._settings import llm_key, load_connection
 
     connection = load_connection()
     with model_errors():
-        return connection.settings_with_key(api_key(connection.checked_settings()))
+        return connection.settings_with_key(llm_key())
 
 
 @click.group(name="lmstudio")
@@ -149,19 +149,23 @@ def config_command(json_: bool) -> None:
     """
     from lmstudio_provider.llm_plugin._error_messages import LMStudioModelError
     from lmstudio_provider.llm_plugin._listing import cache_path
-    from lmstudio_provider.llm_plugin._settings import api_key, load_connection
-    from lmstudio_provider.transport import config_path_from_env, setting_origins
+    from lmstudio_provider.llm_plugin._settings import llm_key, load_connection
+    from lmstudio_provider.transport import (
+        config_path_from_env,
+        given_setting_values,
+        setting_origins,
+    )
 
     given = setting_origins()
     origins = {name: str(origin) for name, origin in given.items()}
     connection = load_connection()
     problem = connection.error
     if connection.settings is None:
-        values = _given_values(given)  # they could not be validated: shown as given
-        has_key = values["api_key"] is not None or api_key(None) is not None
+        values = given_setting_values(given)  # they could not be validated: shown as given
+        has_key = values["api_key"] is not None or llm_key() is not None
     else:
-        values = _flatten(connection.settings.masked())
-        has_key = api_key(connection.settings) is not None
+        values = connection.settings.masked_by_name()
+        has_key = connection.settings.api_key is not None or llm_key() is not None
     if has_key:
         values["api_key"] = "********"
         origins["api_key"] = _key_origin(origins.get("api_key", "default"))
@@ -188,61 +192,6 @@ def config_command(json_: bool) -> None:
     if problem is not None:
         # On stderr, after the table: "Error: ..." and "Hint: ...", exit status 1.
         raise LMStudioModelError.from_error(problem)
-
-
-def _given_values(origins: dict[str, SettingOrigin]) -> dict[str, Any]:
-    """Each setting's value as its source gives it, before validation; secrets masked.
-
-    What the environment and the config file hold may be invalid, which is why they are
-    shown as given (an environment variable as its text).
-    """
-    import os
-
-    from lmstudio_provider.transport import (
-        ConfigError,
-        HttpSettings,
-        Settings,
-        config_path_from_env,
-        looks_secret,
-        read_yaml_section,
-    )
-
-    environ = {name.upper(): value for name, value in os.environ.items()}
-    file_values: dict[str, Any] = {}
-    if any(origin.source == "file" for origin in origins.values()):
-        path, required = config_path_from_env()
-        try:
-            file_values = read_yaml_section(path, required=required)
-        except ConfigError:
-            file_values = {}
-    values: dict[str, Any] = {}
-    for name, origin in origins.items():
-        path_parts = name.split(".")
-        value: Any
-        if origin.source == "environment":
-            value = environ.get(origin.detail)
-        elif origin.source == "file":
-            value = file_values
-            for part in path_parts:
-                value = value.get(part) if isinstance(value, dict) else None
-        else:
-            model: Any = HttpSettings if path_parts[0] == "http" else Settings
-            field = model.model_fields.get(path_parts[-1])
-            value = None if field is None else field.get_default(call_default_factory=True)
-        if value is not None and (name == "api_key" or looks_secret(name)):
-            value = "********"
-        values[name] = value
-    return values
-
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for name, value in data.items():
-        if isinstance(value, dict) and name == "http":
-            flat.update(_flatten(value, f"{prefix}{name}."))
-        else:
-            flat[f"{prefix}{name}"] = value
-    return flat
 
 
 def _shown(value: Any) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 
 import llm
 
-from lmstudio_provider.llm_plugin._settings import Connection, api_key, load_connection
+from lmstudio_provider.llm_plugin._settings import Connection, llm_key, load_connection
 from lmstudio_provider.transport import LMStudioError, ModelInfo, ModelList
 
 __all__ = ["CACHE_FILE_NAME", "Listing", "cache_path", "current_listing", "forget"]
@@ -111,7 +111,7 @@ def current_listing() -> Listing:
     if settings is None:
         assert connection.error is not None
         return Listing(connection, error=connection.error)
-    key = api_key(settings)
+    key = llm_key()
     memo_key = (settings.base_url, key or "", str(user_dir()))
     if (
         _memo is not None
@@ -166,19 +166,8 @@ def saved_models(entry: dict[str, Any]) -> list[ModelInfo]:
     models = []
     for item in entry.get("models") or []:
         with suppress(TypeError, ValueError, KeyError, AttributeError):
-            models.append(model_from_dict(item))
+            models.append(ModelInfo.from_dict(item))
     return models
-
-
-def model_from_dict(data: dict[str, Any]) -> ModelInfo:
-    """The inverse of ``ModelInfo.as_dict()``."""
-    values = {name: data[name] for name in ModelInfo.__dataclass_fields__ if name in data}
-    if not isinstance(values.get("id"), str):
-        raise ValueError("a saved model has no id")
-    values["capabilities"] = frozenset(values.get("capabilities") or ())
-    values["instance_ids"] = tuple(values.get("instance_ids") or ())
-    values.pop("instances", None)  # load configs are not kept: a live list has them
-    return ModelInfo(**values)
 
 
 def save(base_url: str, dialect: str, listing: Listing) -> None:

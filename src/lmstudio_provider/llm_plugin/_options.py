@@ -15,7 +15,6 @@ import re
 from typing import Any
 
 import llm
-from annotated_types import Ge, Gt, Le, Lt
 from pydantic import (
     Field,
     ValidationError,
@@ -24,12 +23,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from lmstudio_provider.transport import RESERVED_BODY_KEYS, ChatParams
+from lmstudio_provider.transport import RESERVED_BODY_KEYS, ChatParams, allowed_range
 
-__all__ = ["LMStudioOptions", "allowed_range", "request_options"]
+__all__ = ["LMStudioOptions", "request_options"]
 
 # What sets each request field -o extra may not set, in the CLI's words.
 RESERVED_IN_CLI_WORDS = {
@@ -44,25 +42,6 @@ EXTRA_DESCRIPTION = (
     "Request fields as a JSON object, sent to LM Studio verbatim, "
     'e.g. {"top_n_sigma": 1} (model, messages and stream are set by the plugin).'
 )
-
-
-def allowed_range(field: FieldInfo) -> str | None:
-    """The field's numeric bounds in words, e.g. ``0 to 2`` or ``at least -1``."""
-    low = next(
-        (m.ge if isinstance(m, Ge) else m.gt for m in field.metadata if isinstance(m, Ge | Gt)),
-        None,
-    )
-    high = next(
-        (m.le if isinstance(m, Le) else m.lt for m in field.metadata if isinstance(m, Le | Lt)),
-        None,
-    )
-    if low is not None and high is not None:
-        return f"{low} to {high}"
-    if low is not None:
-        return f"at least {low}"
-    if high is not None:
-        return f"at most {high}"
-    return None
 
 
 def _from_json_text(value: Any, *, keep_invalid: bool) -> Any:

@@ -36,7 +36,7 @@ from lmstudio_provider.llm_plugin._listing import (
     current_listing,
     saved_models,
 )
-from lmstudio_provider.transport import LMStudioError, ModelInfo, resolve_model_name
+from lmstudio_provider.transport import LMStudioError, ModelInfo, is_allowed, resolve_model_name
 
 __all__ = ["DEFAULT_ALIAS", "DEFAULT_MODEL_ID", "register_chat_models", "register_embedding_models"]
 
@@ -79,8 +79,8 @@ def _all_embeddings(models: Sequence[ModelInfo]) -> bool:
 def _allowed(listing: Listing, models: Iterator[ModelInfo]) -> list[ModelInfo]:
     """Only the models ``allowed_models`` permits, when it is set."""
     settings = listing.connection.settings
-    allowed = {name.lower() for name in (settings.allowed_models or [])} if settings else set()
-    return [model for model in models if not allowed or model.id.lower() in allowed]
+    allowed = settings.allowed_models if settings else None
+    return [model for model in models if not allowed or is_allowed(model.id, allowed)]
 
 
 def _names_to_register(

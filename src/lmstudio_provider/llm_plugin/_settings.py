@@ -1,7 +1,7 @@
 """How the plugin reaches LM Studio: the shared settings, the API key and the clients.
 
-The clients (and with them tenacity and the rest of the transport) are imported
-only when a model is used, never by ``register_models`` or ``llm --help``.
+The clients (and with them tenacity and the rest of the transport) are imported when
+models are listed or used, never by ``llm --help``.
 """
 
 from __future__ import annotations
@@ -10,36 +10,40 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import llm
-from pydantic import SecretStr
 
 from lmstudio_provider.transport import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from lmstudio_provider.transport import AsyncLMStudioClient, LMStudioClient, ModelInfo
 
-__all__ = ["KEY_ALIAS", "KEY_ENV_VAR", "Connection", "api_key", "load_connection"]
+__all__ = ["KEY_ALIAS", "KEY_ENV_VAR", "Connection", "llm_key", "load_connection"]
 
 KEY_ALIAS = "lmstudio"  # `llm keys set lmstudio`
 KEY_ENV_VAR = "LMSTUDIO_API_KEY"
 
 
-def api_key(settings: Settings | None, explicit: str | None = None) -> str | None:
-    """``--key``, `llm keys set lmstudio`, LMSTUDIO_API_KEY, the settings: the first there."""
-    key = llm.get_key(explicit_key=explicit, key_alias=KEY_ALIAS, env_var=KEY_ENV_VAR)
-    if key:
-        return key
-    if settings is not None and settings.api_key is not None:
-        return settings.api_key.get_secret_value()
-    return None
+def llm_key(explicit: str | None = None) -> str | None:
+    """The key llm knows: ``--key``, `llm keys set lmstudio`, then LMSTUDIO_API_KEY.
+
+    It overrides the settings' own key (``Connection.settings_with_key``).
+    """
+    return llm.get_key(explicit_key=explicit, key_alias=KEY_ALIAS, env_var=KEY_ENV_VAR) or None
 
 
 @dataclass
 class Connection:
-    """The effective settings (or why there are none) and the clients made from them."""
+    """The effective settings (or why there are none) and the clients made from them.
+
+    Client lifetime, one rule: one sync and one async client per API key, kept for the
+    process (a tool chain or ``llm chat`` reuses their connections) and closed by
+    ``close()``. The async one keeps a pool per event loop, closed by that loop as it
+    shuts down (``asyncio.run`` per ``llm --async`` prompt).
+    """
 
     settings: Settings | None
     error: ConfigError | None = None
     _clients: dict[str | None, LMStudioClient] = field(default_factory=dict, repr=False)
+    _async_clients: dict[str | None, AsyncLMStudioClient] = field(default_factory=dict, repr=False)
 
     def checked_settings(self) -> Settings:
         if self.settings is None:
@@ -49,39 +53,38 @@ class Connection:
 
     def settings_with_key(self, key: str | None) -> Settings:
         """The settings, with ``key`` as the API key when one is given."""
-        settings = self.checked_settings()
-        if key is None or (settings.api_key and settings.api_key.get_secret_value() == key):
-            return settings
-        return settings.model_copy(update={"api_key": SecretStr(key)})
+        return self.checked_settings().with_overrides(api_key=key)
 
     def client(self, key: str | None, models: list[ModelInfo] | None = None) -> LMStudioClient:
-        """The process's pooled sync client for this key (kept: a tool chain reuses it)."""
+        """The process's sync client for this key."""
         from lmstudio_provider.transport import LMStudioClient
 
         client = self._clients.get(key)
         if client is None:
-            client = LMStudioClient(self.settings_with_key(key))
-            self._clients[key] = client
+            client = self._clients[key] = LMStudioClient(self.settings_with_key(key))
+        if models:
+            client.remember_models(models)
+        return client
+
+    def async_client(
+        self, key: str | None, models: list[ModelInfo] | None = None
+    ) -> AsyncLMStudioClient:
+        """The process's async client for this key."""
+        from lmstudio_provider.transport import AsyncLMStudioClient
+
+        client = self._async_clients.get(key)
+        if client is None:
+            client = self._async_clients[key] = AsyncLMStudioClient(self.settings_with_key(key))
         if models:
             client.remember_models(models)
         return client
 
     def close(self) -> None:
-        """Close the pooled clients (a later ``client()`` makes a new one)."""
+        """Close the sync clients and drop the async ones (their loops close their pools)."""
         clients, self._clients = self._clients, {}
+        self._async_clients = {}
         for client in clients.values():
             client.close()
-
-    def async_client(
-        self, key: str | None, models: list[ModelInfo] | None = None
-    ) -> AsyncLMStudioClient:
-        """A new async client: its connections belong to the running event loop."""
-        from lmstudio_provider.transport import AsyncLMStudioClient
-
-        client = AsyncLMStudioClient(self.settings_with_key(key))
-        if models:
-            client.remember_models(models)
-        return client
 
 
 def load_connection() -> Connection:

@@ -325,10 +325,13 @@ class AsyncLMStudioClient(ClientBase):
         self,
         messages: Sequence[Mapping[str, Any]],
         *,
-        model: str | None = None,
+        model: str | ModelInfo | None = None,
         **options: Unpack[ChatOptions],
     ) -> ChatResponse:
         """Send a chat and wait for the whole answer.
+
+        ``model``: a name to resolve (see ``resolve_model``), or the ``ModelInfo`` it
+        returned, which is not resolved again.
 
         Raises:
             LMStudioError: a typed subclass saying what failed and what to do.
@@ -341,10 +344,13 @@ class AsyncLMStudioClient(ClientBase):
         self,
         messages: Sequence[Mapping[str, Any]],
         *,
-        model: str | None = None,
+        model: str | ModelInfo | None = None,
         **options: Unpack[ChatOptions],
     ) -> AsyncChatStream:
-        """Send a chat and stream the answer; parameters are checked right away."""
+        """Send a chat and stream the answer; parameters are checked right away.
+
+        ``model``: as for ``chat``.
+        """
         prepared = ClientCore.prepare_chat(messages, model, options)
         # A weak reference: the generator must not keep its AsyncChatStream alive (a cycle would
         # delay closing the connection, when the loop over an unnamed stream ends early,

@@ -50,6 +50,7 @@ __all__ = [
     "SettingOrigin",
     "Settings",
     "default_config_path",
+    "given_setting_values",
     "load_settings",
     "resolve_settings",
     "setting_origins",
@@ -252,6 +253,16 @@ class Settings(BaseSettings):
         merged = self.model_dump()
         merged["http"] = {**merged["http"], **given.pop("http", {})}
         return validated_settings({**merged, **given})
+
+    def masked_by_name(self) -> dict[str, Any]:
+        """``masked()`` by dotted setting name (``http.timeout_secs``), for tables."""
+        flat: dict[str, Any] = {}
+        for name, value in self.masked().items():
+            if name == "http" and isinstance(value, dict):
+                flat.update({f"http.{key}": item for key, item in value.items()})
+            else:
+                flat[name] = value
+        return flat
 
     def masked(self) -> dict[str, Any]:
         """The settings as plain data with the API key masked, for display and logs."""
@@ -573,3 +584,40 @@ def resolve_settings(settings: Settings | None = None, **overrides: Any) -> Sett
     if settings is None:
         return settings_from_kwargs(**overrides)
     return settings.with_overrides(**overrides)
+
+
+def given_setting_values(origins: dict[str, SettingOrigin] | None = None) -> dict[str, Any]:
+    """Each setting's value (by dotted name) as its source gives it, before validation;
+    secrets masked.
+
+    What the environment and the config file hold may be invalid, which is why they are
+    shown as given (an environment variable as its text), e.g. by ``llm lmstudio config``
+    beside what is wrong with them.
+    """
+    origins = setting_origins() if origins is None else origins
+    environ = {name.upper(): value for name, value in os.environ.items()}
+    file_values: dict[str, Any] = {}
+    if any(origin.source == "file" for origin in origins.values()):
+        path, required = config_path_from_env()
+        try:
+            file_values = read_yaml_section(path, required=required)
+        except ConfigError:
+            file_values = {}
+    values: dict[str, Any] = {}
+    for name, origin in origins.items():
+        path_parts = name.split(".")
+        value: Any
+        if origin.source == "environment":
+            value = environ.get(origin.detail)
+        elif origin.source == "file":
+            value = file_values
+            for part in path_parts:
+                value = value.get(part) if isinstance(value, dict) else None
+        else:
+            model: Any = HttpSettings if path_parts[0] == "http" else Settings
+            field = model.model_fields.get(path_parts[-1])
+            value = None if field is None else field.get_default(call_default_factory=True)
+        if value is not None and (name == "api_key" or looks_secret(name)):
+            value = "********"
+        values[name] = value
+    return values

@@ -53,6 +53,7 @@ from lmstudio_provider.transport._models import (
     is_allowed,
     is_loaded_model_alias,
     parse_model_list,
+    require_allowed,
     resolve_model_name,
 )
 from lmstudio_provider.transport._params import ChatOptions, ChatParams, validate_params
@@ -157,9 +158,9 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class PreparedChat:
-    """A validated chat request, waiting for its model to be resolved."""
+    """A validated chat request, waiting for its model to be resolved (unless it is)."""
 
-    model: str | None
+    model: str | ModelInfo | None
     messages: Sequence[Mapping[str, Any]]
     params: ChatParams
     tools: Sequence[Mapping[str, Any]] | None
@@ -501,7 +502,7 @@ class ClientCore:
 
     @staticmethod
     def prepare_chat(
-        messages: Sequence[Mapping[str, Any]], model: str | None, options: ChatOptions
+        messages: Sequence[Mapping[str, Any]], model: str | ModelInfo | None, options: ChatOptions
     ) -> PreparedChat:
         """Validate everything that can be checked without the server."""
         request_fields = ("tools", "tool_choice", "response_format", "extra_body")
@@ -536,8 +537,15 @@ class ClientCore:
         )
 
     def chat_call_flow(self, prepared: PreparedChat, *, stream: bool) -> Flow:
-        """Resolve the model, then return the ``Call`` that sends the chat."""
-        info: ModelInfo = yield from self.resolve_flow(prepared.model)
+        """Resolve the model (unless it came resolved), then return the ``Call`` that sends
+        the chat."""
+        info: ModelInfo
+        if isinstance(prepared.model, ModelInfo):
+            info = prepared.model  # resolved already (``resolve_model``): not looked up again
+            if self.settings.allowed_models:
+                require_allowed(info.id, self.settings.allowed_models, key=info.key)
+        else:
+            info = yield from self.resolve_flow(prepared.model)
         body = self._body(prepared, info.id, self.settings.defaults, stream=stream)
         return self.model_call("/v1/chat/completions", body, info)
 

@@ -7,7 +7,7 @@ server has. All three parse to ``ModelInfo``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -130,6 +130,23 @@ class ModelInfo:
             "instance_ids": list(self.instance_ids),
             "instances": [instance.as_dict() for instance in self.instances],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
+        """The inverse of ``as_dict`` (a model list saved as JSON).
+
+        Raises:
+            ValueError, TypeError: when ``data`` has no id, or a field of the wrong shape.
+        """
+        values = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        if not isinstance(values.get("id"), str):
+            raise ValueError("a saved model has no id")
+        values["capabilities"] = frozenset(values.get("capabilities") or ())
+        values["instance_ids"] = tuple(values.get("instance_ids") or ())
+        values["instances"] = tuple(
+            LoadedInstance(**instance) for instance in values.get("instances") or ()
+        )
+        return cls(**values)
 
 
 def is_loaded_model_alias(name: str) -> bool:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypedDict
 
+from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 
 from lmstudio_provider.transport._errors import InvalidParameterError
 
@@ -24,6 +26,7 @@ __all__ = [
     "ChatParams",
     "ReasoningEffort",
     "SamplingOptions",
+    "allowed_range",
     "describe_validation_error",
     "validate_params",
 ]
@@ -196,3 +199,22 @@ def validate_params(values: dict[str, Any]) -> ChatParams:
             f"Invalid request parameter: {describe_validation_error(error)}",
             hint="Fix the value and try again; nothing was sent to LM Studio.",
         ) from None
+
+
+def allowed_range(field: FieldInfo) -> str | None:
+    """The field's numeric bounds in words, e.g. ``0 to 2`` or ``at least -1``."""
+    low = next(
+        (m.ge if isinstance(m, Ge) else m.gt for m in field.metadata if isinstance(m, Ge | Gt)),
+        None,
+    )
+    high = next(
+        (m.le if isinstance(m, Le) else m.lt for m in field.metadata if isinstance(m, Le | Lt)),
+        None,
+    )
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    if low is not None:
+        return f"at least {low}"
+    if high is not None:
+        return f"at most {high}"
+    return None

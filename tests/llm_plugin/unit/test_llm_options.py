@@ -9,7 +9,8 @@ import respx
 from pydantic import ValidationError
 
 from llm_fixtures import Invoke
-from lmstudio_provider.llm_plugin._options import LMStudioOptions, allowed_range, request_options
+from lmstudio_provider.llm_plugin._options import LMStudioOptions, request_options
+from lmstudio_provider.transport import allowed_range
 from lmstudio_provider.transport._params import ChatParams
 
 pytestmark = pytest.mark.usefixtures("llm_user_dir")

@@ -26,7 +26,7 @@ from lmstudio_provider.transport._errors import (
     ServerError,
     ServerUnreachableError,
 )
-from lmstudio_provider.transport._models import ModelInfo
+from lmstudio_provider.transport._models import LoadedInstance, ModelInfo
 
 pytestmark = pytest.mark.usefixtures("llm_user_dir")
 
@@ -298,7 +298,8 @@ def test_a_damaged_saved_list_is_ignored(serve: Callable[..., FakeServer]) -> No
     assert [m.id for m in registry.current_listing().models] == ["ok"]
 
 
-def test_model_from_dict_inverts_as_dict() -> None:
+def test_a_saved_model_round_trips() -> None:
+    instance = LoadedInstance("qwen/qwen3-4b:2", "qwen/qwen3-4b", 4096, {"flash_attention": True})
     model = ModelInfo(
         "qwen/qwen3-4b",
         type="vlm",
@@ -308,8 +309,12 @@ def test_model_from_dict_inverts_as_dict() -> None:
         loaded_context_length=4096,
         capabilities=frozenset({"vision", "tool_use"}),
         instance_ids=("qwen/qwen3-4b:2",),
+        instances=(instance,),
     )
-    assert registry.model_from_dict(model.as_dict()) == model
+    saved = json.loads(json.dumps(model.as_dict()))  # as the saved list holds it
+    restored = ModelInfo.from_dict(saved)
+    assert restored == model
+    assert restored.instances == (instance,)
 
 
 def test_the_api_key_llm_knows_is_sent(
