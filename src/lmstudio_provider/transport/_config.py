@@ -461,9 +461,14 @@ def closest_name(name: str, known: Sequence[str]) -> str | None:
     return lowered[match[0]] if match else None
 
 
-def unknown_name_problem(name: str, known: Sequence[str]) -> str:
-    """ "unknown setting, did you mean ...?": the value is never shown (it may be a secret)."""
+def unknown_name_problem(name: str, known: Sequence[str], *, variable: bool = False) -> str:
+    """ "unknown setting, did you mean ...?": the value is never shown (it may be a secret).
+
+    ``variable``: the name came from an environment variable, so the suggestion names the
+    variable to set too."""
     close = closest_name(name, known)
+    if close and variable:
+        close = f"{close} ({env_names(tuple(close.split('.')))[0]})"
     suggestion = f"; did you mean {close}?" if close else ""
     return f"unknown setting{suggestion} (its value is not shown; known: {', '.join(known)})"
 
@@ -493,7 +498,9 @@ def validated_settings(explicit: dict[str, Any]) -> Settings:
             if item["type"] == "extra_forbidden":
                 known = [".".join(p) for p in leaf_paths(Settings)]
                 where = describe_origin(loc, explicit)
-                problems.append(f"{dotted} {where}: {unknown_name_problem(dotted, known)}")
+                from_variable = where.startswith("from environment variable")
+                problem = unknown_name_problem(dotted, known, variable=from_variable)
+                problems.append(f"{dotted} {where}: {problem}")
                 continue
             if item["type"] == "literal_error" and loc == ("provider",):
                 expected = "this package only serves provider `lmstudio`"

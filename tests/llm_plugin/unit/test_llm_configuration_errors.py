@@ -43,12 +43,12 @@ def test_a_mistyped_secret_is_named_never_shown(
     prompt = llm_cli("-m", "lmstudio", "hi")
     assert prompt.exit_code == 1
     assert f"{mistyped_secret} " in prompt.output
-    assert "did you mean api_key?" in prompt.output
+    assert "did you mean api_key" in prompt.output
     assert "Traceback" not in prompt.output
     config = llm_cli("lmstudio", "config")
     config_json = llm_cli("lmstudio", "config", "--json")
     assert config_json.exit_code == 1
-    assert "did you mean api_key?" in json.loads(config_json.stdout)["error"]["message"]
+    assert "did you mean api_key" in json.loads(config_json.stdout)["error"]["message"]
     models = llm_cli("models")
     logs = llm_cli("logs", "-n", "0", "--json")
     assert_clean(

@@ -117,7 +117,8 @@ def test_unknown_nested_environment_variable_names_the_variable(
 
     assert error.message == invalid(
         "http.timeout from environment variable LMSTUDIO_HTTP_TIMEOUT: unknown setting; "
-        f"did you mean http.timeout_secs? (its value is not shown; known: {KNOWN_SETTINGS})"
+        "did you mean http.timeout_secs (LMSTUDIO_HTTP_TIMEOUT_SECS)? "
+        f"(its value is not shown; known: {KNOWN_SETTINGS})"
     )
 
 

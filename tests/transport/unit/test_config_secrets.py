@@ -48,7 +48,7 @@ def test_mistyped_variable(
     monkeypatch.setenv("LMSTUDIO_HTTP_API_KYE", value)
     error = failure(load_settings, caplog)
     assert "http.api_kye from environment variable LMSTUDIO_HTTP_API_KYE" in error.message
-    assert "unknown setting; did you mean api_key?" in error.message
+    assert "unknown setting; did you mean api_key (LMSTUDIO_API_KEY)?" in error.message
 
 
 @pytest.mark.parametrize(
