@@ -415,6 +415,7 @@ class AsyncLMStudioClient(ClientBase):
         # Each complete event restarts the deadline: a stream may be long, not stalled.
         wait = core.event_timeout(call)
         deadline = Deadline.after(wait)
+        monotonic = time.monotonic
         events = 0
         encoded = stream_is_encoded(response.headers)  # compressed although not asked
         reads = (response.aiter_bytes() if encoded else response.aiter_raw()).__aiter__()
@@ -435,7 +436,7 @@ class AsyncLMStudioClient(ClientBase):
                     yield chunk
                 if state.events != events:
                     events = state.events
-                    deadline.restart(wait)
+                    deadline.at = monotonic() + wait
                 elif deadline.passed:  # an injected client reads without one
                     raise core.stalled_stream_error(call, state.result())
             for chunk in state.close():

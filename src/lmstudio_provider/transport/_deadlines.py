@@ -41,10 +41,6 @@ class Deadline:
         """The deadline ``secs`` seconds from now."""
         return cls(time.monotonic() + secs)
 
-    def restart(self, secs: float) -> None:
-        """Move the deadline to ``secs`` seconds from now (a stream's next event)."""
-        self.at = time.monotonic() + secs
-
     @property
     def passed(self) -> bool:
         return time.monotonic() >= self.at - 0.01  # a shrunk read times out right at it
@@ -53,9 +49,9 @@ class Deadline:
 _deadline: ContextVar[Deadline | None] = ContextVar("lmstudio_provider_deadline", default=None)
 
 
-def set_deadline(deadline: Deadline | None) -> None:
-    """Bound every read, write and connect of this thread (or task) by ``deadline``."""
-    _deadline.set(deadline)
+# Bound every read, write and connect of this thread (or task) by a ``Deadline``, or by
+# none (``None``); the drivers call it right before each read and right after.
+set_deadline = _deadline.set
 
 
 def _shrunk(timeout: float | None, expired: type[Exception]) -> float | None:
@@ -68,19 +64,20 @@ def _shrunk(timeout: float | None, expired: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
-def _count(data: bytes) -> bytes:
-    deadline = _deadline.get()
-    if deadline is not None:
-        deadline.received += len(data)
-    return data
-
-
 class _Stream(httpcore2.NetworkStream):
     def __init__(self, inner: httpcore2.NetworkStream) -> None:
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return _count(self._inner.read(max_bytes, _shrunk(timeout, httpcore2.ReadTimeout)))
+        deadline = _deadline.get()
+        if deadline is None:
+            return self._inner.read(max_bytes, timeout)
+        left = deadline.at - time.monotonic()
+        if left <= 0:
+            raise httpcore2.ReadTimeout("the call's deadline passed")
+        data = self._inner.read(max_bytes, left if timeout is None or left < timeout else timeout)
+        deadline.received += len(data)
+        return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._inner.write(buffer, _shrunk(timeout, httpcore2.WriteTimeout))
@@ -133,8 +130,17 @@ class _AsyncStream(httpcore2.AsyncNetworkStream):
         self._inner = inner
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data = await self._inner.read(max_bytes, _shrunk(timeout, httpcore2.ReadTimeout))
-        return _count(data)
+        deadline = _deadline.get()
+        if deadline is None:
+            return await self._inner.read(max_bytes, timeout)
+        left = deadline.at - time.monotonic()
+        if left <= 0:
+            raise httpcore2.ReadTimeout("the call's deadline passed")
+        data = await self._inner.read(
+            max_bytes, left if timeout is None or left < timeout else timeout
+        )
+        deadline.received += len(data)
+        return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         await self._inner.write(buffer, _shrunk(timeout, httpcore2.WriteTimeout))

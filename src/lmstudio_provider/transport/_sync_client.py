@@ -337,6 +337,7 @@ class LMStudioClient(ClientBase):
         # Each complete event restarts the deadline: a stream may be long, not stalled.
         wait = core.event_timeout(call)
         deadline = Deadline.after(wait)
+        monotonic = time.monotonic
         events = 0
         encoded = stream_is_encoded(response.headers)  # compressed although not asked
         reads = response.iter_bytes() if encoded else response.iter_raw()
@@ -356,7 +357,7 @@ class LMStudioClient(ClientBase):
                 yield from state.feed(data)
                 if state.events != events:
                     events = state.events
-                    deadline.restart(wait)
+                    deadline.at = monotonic() + wait
                 elif deadline.passed:  # an injected client reads without one
                     raise core.stalled_stream_error(call, state.result())
             yield from state.close()
