@@ -52,6 +52,7 @@ from lmstudio_provider.transport._models import (
     find_instance,
     is_allowed,
     is_loaded_model_alias,
+    not_an_embedding_model,
     parse_model_list,
     require_allowed,
     resolve_model_name,
@@ -628,7 +629,9 @@ class ClientCore:
             context = self.context(call)
             body = reply.json()
             if reply.status != 200 or not isinstance(body, dict) or "error" in body:
-                raise error_from_reply(reply.status, reply.body, context)
+                error = error_from_reply(reply.status, reply.body, context)
+                listed = self._models[1] if self._models is not None else []
+                raise not_an_embedding_model(info, listed, error.server_message) or error
             check_model(info.id, body.get("model"), context)
             data = body.get("data")
             if not isinstance(data, list) or len(data) != len(batch):

@@ -482,6 +482,39 @@ def _loaded_default(models: Sequence[ModelInfo], kind: ModelKind) -> ModelInfo |
     return loaded[0] if loaded else None
 
 
+# What LM Studio and llama.cpp's server answer when asked to embed with a chat model.
+NOT_EMBEDDING_SIGNS = ("model is not embedding", "embedding=true")
+
+
+def _not_for_embeddings(
+    model_id: str, what: str, models: Sequence[ModelInfo], server_message: str | None = None
+) -> ModelNotFoundError:
+    embedding_ids = [m.id for m in models if m.is_embedding]
+    return ModelNotFoundError(
+        f"{model_id!r} is {what}, not an embedding model "
+        f"(embedding models: {_list_text(embedding_ids)}).",
+        available=embedding_ids,
+        hint="Use an embedding model, e.g. text-embedding-nomic-embed-text-v1.5 "
+        "(`lms get nomic-embed-text`).",
+        server_message=server_message,
+    )
+
+
+def not_an_embedding_model(
+    model: ModelInfo, models: Sequence[ModelInfo], server_message: str | None
+) -> ModelNotFoundError | None:
+    """The server refused to embed with ``model`` because it is a chat model (its type was
+    not listed, so resolution could not tell): the same error as a listed chat model.
+
+    A model listed as an embedding model keeps the server's own error.
+    """
+    if model.is_embedding or server_message is None:
+        return None
+    if not any(sign in server_message.lower() for sign in NOT_EMBEDDING_SIGNS):
+        return None
+    return _not_for_embeddings(model.id, "a chat model", models, server_message)
+
+
 def resolve_model_name(
     name: str | None,
     models: Sequence[ModelInfo],
@@ -543,14 +576,7 @@ def resolve_model_name(
     if allowed:
         require_allowed(chosen.id, allowed, key=chosen.key)
     if kind == "embeddings" and chosen.type not in ("embeddings", "unknown"):
-        embedding_ids = [m.id for m in models if m.is_embedding]
-        raise ModelNotFoundError(
-            f"{chosen.id!r} is a {chosen.type} model, not an embedding model "
-            f"(embedding models: {_list_text(embedding_ids)}).",
-            available=embedding_ids,
-            hint="Use an embedding model, e.g. text-embedding-nomic-embed-text-v1.5 "
-            "(`lms get nomic-embed-text`).",
-        )
+        raise _not_for_embeddings(chosen.id, f"a {chosen.type} model", models)
     if kind == "chat" and chosen.is_embedding:
         chat_ids = [m.id for m in models if not m.is_embedding]
         raise ModelNotFoundError(

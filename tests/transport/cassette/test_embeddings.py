@@ -62,11 +62,12 @@ async def test_embed_vectors_in_input_order_async() -> None:
 
 
 def test_embed_with_a_chat_model_is_refused_by_the_server() -> None:
-    """Captures 8cbd37b9 + 0bda23ab: /v1/models cannot tell, so LM Studio says no."""
+    """Captures 8cbd37b9 + 0bda23ab: /v1/models cannot tell, so LM Studio says no; its
+    refusal becomes the error a listed chat model gets, with the embedding models."""
     with replay.use_cassette("embed_chat_model.yaml", record_mode="none") as cassette:
         with (
             LMStudioClient(base_url=BASE_URL, max_retries=2) as lm,
-            pytest.raises(BadRequestError) as caught,
+            pytest.raises(ModelNotFoundError) as caught,
         ):
             lm.embed(TEXTS[:1], model="qwen2.5-7b-instruct-1m")
         assert cassette.all_played  # a 400 is not retried
@@ -74,8 +75,11 @@ def test_embed_with_a_chat_model_is_refused_by_the_server() -> None:
     assert error.server_message == (
         'Failed to load model "qwen2.5-7b-instruct-1m". Error: Model is not embedding.'
     )
-    assert error.hint == "Use an embedding model (ids usually start with `text-embedding-`)."
-    assert error.status_code == 400
+    assert error.message.startswith(
+        "'qwen2.5-7b-instruct-1m' is a chat model, not an embedding model (embedding models: "
+    )
+    assert error.available
+    assert all(name.startswith("text-embedding-") for name in error.available)
     assert not error.retryable
 
 
