@@ -7,11 +7,13 @@ reading requests and never answering (silent), sending its answer a byte at a ti
 (trickling), answering garbage (malformed) or 500, being slow to list because it is
 busy, and LM Studio answering with another model than the one asked for.
 
-In every state ``llm models`` returns within 1.5 s without a traceback. A prompt fails
+In every state ``llm models`` returns, bounded by the quick deadline rather than the
+user's timeouts, without a traceback. A prompt fails
 at once only when nothing listens (refused); otherwise it goes to the transport, with
 the user's own timeouts (short ones here, so that the tests are quick), and gets the
-answer or the transport's error, saying what happened and what to do. (Times are
-measured in-process: llm's own start-up is measured by ``benchmarks/bench_startup.py``.)
+answer or the transport's error, saying what happened and what to do. (The tests only
+bound the time generously; what each state costs, llm's own start-up included, is
+measured by ``benchmarks/bench_startup.py``.)
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.usefixtures("llm_user_dir")
 
-BUDGET_SECS = 1.5
+# A bound, not a timing: a command that waited out the default read timeout (60 s) or a
+# server that trickles forever would pass it; a loaded machine must not fail it. What each
+# state costs is measured by benchmarks/bench_startup.py (--states), never asserted here.
+BUDGET_SECS = 15.0
 LOADED = "granite-3.1-8b-instruct"  # the loaded model of the fault server's model list
 
 
