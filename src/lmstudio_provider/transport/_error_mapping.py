@@ -446,9 +446,11 @@ def wrong_base_url_error(
     if not (unknown_endpoint or not_found):
         return None
     path = context.base_url[len(root) :]
+    said = " ".join(message.split())  # an HTML 404 page, say, on one line
+    said = said if len(said) <= 200 else said[:200] + "..."
     return BadRequestError(
         f"The base URL {context.base_url} looks wrong: the server has no {context.path} under "
-        f"{path} ({context.target}: {message}).",
+        f"{path} ({context.target}: {said}).",
         hint=f"The base URL is probably wrong: it is {context.base_url}; use the server's "
         f"root, {root} (LMSTUDIO_BASE_URL); the transport adds /v1 and /api/v1 itself.",
         server_message=message,

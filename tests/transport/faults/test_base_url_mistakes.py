@@ -30,6 +30,22 @@ if TYPE_CHECKING:
 LLAMA_CPP_404 = {"detail": "Not Found"}
 
 
+async def test_an_html_404_page_is_quoted_on_one_line(
+    fault_server: FaultServer, make_client: MakeClient
+) -> None:
+    page = "<!DOCTYPE HTML>\n<html>\n  <body>\n    <h1>404</h1>" + " padding" * 60 + "\n</html>\n"
+    for route in ("/wrong/api/v1/models", "/wrong/api/v0/models", "/wrong/v1/models"):
+        fault_server.route("GET", route, fault_server.reply(404, page, content_type="text/html"))
+    client = make_client(base_url=fault_server.base_url + "/wrong")
+
+    with pytest.raises(BadRequestError) as raised:
+        await client.chat()
+
+    assert "\n" not in raised.value.message
+    assert "<!DOCTYPE HTML> <html> <body> <h1>404</h1> padding" in raised.value.message
+    assert raised.value.message.endswith("...).")
+
+
 @pytest.mark.parametrize("path", ["/wrong", "/api/v1", "/v1/chat/completions"])
 async def test_a_base_url_with_a_path_is_reported_with_the_root(
     fault_server: FaultServer, make_client: MakeClient, path: str
