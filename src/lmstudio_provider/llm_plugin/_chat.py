@@ -62,9 +62,13 @@ class _LMStudioChat(_OptionalKey):
         self.lmstudio_id = lmstudio_id
         self.listing = listing
         info = self.listed_info()
-        # Unknown capabilities (an OpenAI-style list, or no list): let LM Studio decide.
-        self.supports_tools = info is None or not listing.reports_tools or info.supports_tools
-        vision = info is None or not listing.reports_types or info.supports_vision
+        # What LM Studio's list says; what it does not say is sent as asked, and the
+        # server decides (llm refuses a request a model says it cannot take). Schemas:
+        # LM Studio enforces `json_schema` structured output for every LLM.
+        self.vision_known = info is not None and listing.reports_types
+        self.tools_known = info is not None and listing.reports_tools
+        self.supports_tools = not self.tools_known or (info is not None and info.supports_tools)
+        vision = not self.vision_known or (info is not None and info.supports_vision)
         self.attachment_types = set(IMAGE_TYPES) if vision else set()
 
     def listed_info(self) -> ModelInfo | None:
@@ -72,7 +76,19 @@ class _LMStudioChat(_OptionalKey):
 
     def __str__(self) -> str:
         kind = " (async)" if isinstance(self, llm.AsyncModel | llm.AsyncKeyModel) else ""
-        return f"LM Studio{kind}: {self.model_id}"
+        return f"LM Studio{kind}: {self.model_id}{self._unknown_capabilities()}"
+
+    def _unknown_capabilities(self) -> str:
+        """What ``llm models`` must not read as "yes": the capabilities no list told."""
+        if self.lmstudio_id is None:
+            return ""  # the default: checked against the model it resolves to
+        if not self.vision_known:
+            unknown = "capabilities unknown: images, tools and schemas are"
+        elif not self.tools_known:
+            unknown = "tool use unknown: tools are"
+        else:
+            return ""
+        return f" ({unknown} sent as asked; the server decides)"
 
     def _prepare(self, prompt: llm.Prompt) -> ChatRequest:
         self.listing.raise_if_down()

@@ -66,7 +66,7 @@ def models_command(json_: bool) -> None:
     from lmstudio_provider.transport import LMStudioClient
 
     with model_errors(), LMStudioClient(_settings()) as client:
-        models = client.list_models(refresh=True)
+        models = client.model_list().served_models  # states as `health` reports them
     if json_:
         click.echo(
             json.dumps(

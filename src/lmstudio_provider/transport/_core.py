@@ -821,7 +821,7 @@ class ClientCore:
             is_lmstudio = isinstance(body, dict) and body.get("lmstudio") is True
             kind = "lmstudio" if is_lmstudio else "openai-compatible"
             listing: ModelList = yield from self.model_list_flow(quick=True, deadline=deadline)
-            models = listing.models
+            models = listing.served_models
         except LMStudioError as error:
             # Only a server that could not be reached is "unreachable"; one that answered
             # badly (garbage, 500, a timeout mid-answer) is an "error".
@@ -836,9 +836,7 @@ class ClientCore:
                 hint=error.hint,
                 **base,
             )
-        loaded = [m.id for m in models if m.state == "loaded"] or (
-            [m.id for m in models] if kind != "lmstudio" else []
-        )
+        loaded = [m.id for m in models if m.is_loaded]
         return HealthReport(
             status="ok",
             server_kind=kind,

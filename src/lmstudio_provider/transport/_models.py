@@ -309,6 +309,20 @@ class ModelList:
     def reports_types(self) -> bool:
         return self.dialect != "openai"
 
+    @property
+    def served_models(self) -> list[ModelInfo]:
+        """The models with the state they are served in, as ``health()`` reports them.
+
+        An OpenAI-style list (``/v1/models``: llama.cpp, vLLM, ...) does not say; its
+        server serves every model it lists, so each one is ``"loaded"``. LM Studio's own
+        lists say, and are kept as they are.
+        """
+        if self.reports_types:
+            return list(self.models)
+        return [
+            model if model.is_loaded else replace(model, state="loaded") for model in self.models
+        ]
+
 
 def parse_model_list(dialect: Dialect, body: Any) -> ModelList:
     """``parse_models``, with what the list can tell about its models.
