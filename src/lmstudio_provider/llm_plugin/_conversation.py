@@ -16,7 +16,7 @@ from llm.parts import AttachmentPart, Message, TextPart, ToolCallPart, ToolResul
 
 from lmstudio_provider.transport import InvalidParameterError
 
-__all__ = ["IMAGE_TYPES", "chat_messages", "has_images"]
+__all__ = ["IMAGE_TYPES", "chat_messages"]
 
 # What LM Studio's vision models read (its documentation names JPEG, PNG and WebP).
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
@@ -98,12 +98,3 @@ def chat_messages(messages: Iterable[Message]) -> list[dict[str, Any]]:
             continue  # nothing to say
         wire.append(entry)
     return wire
-
-
-def has_images(wire: list[dict[str, Any]]) -> bool:
-    return any(
-        isinstance(item, dict) and item.get("type") == "image_url"
-        for message in wire
-        if isinstance(message.get("content"), list)
-        for item in message["content"]
-    )

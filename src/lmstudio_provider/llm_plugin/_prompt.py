@@ -7,9 +7,9 @@ from typing import Any
 
 import llm
 
-from lmstudio_provider.llm_plugin._conversation import chat_messages, has_images
+from lmstudio_provider.llm_plugin._conversation import chat_messages
 from lmstudio_provider.llm_plugin._options import request_options
-from lmstudio_provider.transport import InvalidParameterError, ModelInfo
+from lmstudio_provider.transport import InvalidParameterError, ModelInfo, has_image_parts
 
 __all__ = ["ChatRequest", "chat_request"]
 
@@ -28,7 +28,7 @@ class ChatRequest:
             InvalidParameterError: naming the model and what to do.
         """
         blind = vision_known and model.type != "unknown" and not model.supports_vision
-        if blind and has_images(self.messages):
+        if blind and has_image_parts(self.messages):
             raise InvalidParameterError(
                 f"{model.id} cannot read images: LM Studio lists it without vision. "
                 "Nothing was sent.",

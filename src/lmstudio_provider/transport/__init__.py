@@ -60,6 +60,9 @@ if TYPE_CHECKING:
     from lmstudio_provider.transport._log import (
         logger as logger,
     )
+    from lmstudio_provider.transport._messages import (
+        has_image_parts as has_image_parts,
+    )
     from lmstudio_provider.transport._models import (
         LoadedInstance as LoadedInstance,
         ModelInfo as ModelInfo,
@@ -151,6 +154,7 @@ _EXPORTS = {
     "ProtocolError": "_errors",
     "read_yaml_section": "_config",
     "RESERVED_BODY_KEYS": "_request_body",
+    "has_image_parts": "_messages",
     "ReasoningEffort": "_params",
     "resolve_model_name": "_models",
     "is_allowed": "_models",
@@ -226,6 +230,7 @@ __all__ = [
     "closest_name",
     "config_path_from_env",
     "given_setting_values",
+    "has_image_parts",
     "is_allowed",
     "load_settings",
     "logger",

@@ -43,6 +43,7 @@ from lmstudio_provider.transport._errors import (
     ProtocolError,
 )
 from lmstudio_provider.transport._log import configure_from_env, logger
+from lmstudio_provider.transport._messages import has_image_parts
 from lmstudio_provider.transport._models import (
     Dialect,
     ModelInfo,
@@ -346,6 +347,7 @@ class ClientCore:
             loads_model=call.loads_model,
             deadline_secs=deadline,
             quick=call.quick,
+            sent_images=call.body is not None and has_image_parts(call.body.get("messages") or ()),
         )
 
     def retry_options(self, call: Call) -> dict[str, Any]:

@@ -72,6 +72,7 @@ class RequestContext:
     deadline_secs: float = 60.0  # for the whole answer, or each event of a stream
     quick: bool = False  # a quick call: the quick deadline, named in hints
     max_connections: int = 8
+    sent_images: bool = False  # the request carried image parts
 
     @property
     def target(self) -> str:
@@ -84,6 +85,12 @@ class RequestContext:
         if self.quick:
             return "http.quick_timeout_secs (LMSTUDIO_HTTP_QUICK_TIMEOUT_SECS)"
         return "http.timeout_secs (LMSTUDIO_HTTP_TIMEOUT_SECS)"
+
+
+IMAGES_HINT = (
+    "Use a vision model (LM Studio lists which models have vision), or send no image; "
+    "the server's log says more."
+)
 
 
 def extract_error(body: Any) -> tuple[str, str | None] | None:
@@ -181,16 +188,27 @@ def error_from_body(
             server_message=message,
             partial=partial,
         )
+    # A model (or a server) that cannot read images fails in its own words, often
+    # cryptic ones (llama.cpp: "can only concatenate str (not "list") to str").
+    images = (
+        " (the request carried an image, which this model may not accept)"
+        if context.sent_images
+        else ""
+    )
     if 400 <= status < 500 or status == 200:
         return BadRequestError(
-            f"LM Studio rejected the request {asked}: {message}",
-            hint="Check the request's parameters; LM Studio's own words are above.",
+            f"LM Studio rejected the request {asked}: {message}{images}",
+            hint=IMAGES_HINT
+            if images
+            else "Check the request's parameters; LM Studio's own words are above.",
             server_message=message,
             partial=partial,
         )
     return ServerError(
-        f"LM Studio failed (HTTP {status}) on {asked}: {message}",
-        hint="See LM Studio's server log (Developer tab, or `lms log stream`).",
+        f"LM Studio failed (HTTP {status}) on {asked}: {message}{images}",
+        hint=IMAGES_HINT
+        if images
+        else "See LM Studio's server log (Developer tab, or `lms log stream`).",
         server_message=message,
         partial=partial,
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from lmstudio_provider.transport._errors import InvalidParameterError
 
-__all__ = ["ROLES", "validate_messages"]
+__all__ = ["ROLES", "has_image_parts", "validate_messages"]
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 PART_TYPES = ("text", "image_url")
@@ -107,3 +107,13 @@ def _kind(value: Any) -> str:
     if isinstance(value, str):
         return "a string"
     return f"a {type(value).__name__}"
+
+
+def has_image_parts(messages: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether any message carries an ``image_url`` part."""
+    return any(
+        isinstance(part, Mapping) and part.get("type") == "image_url"
+        for message in messages
+        if isinstance(message, Mapping) and isinstance(message.get("content"), list)
+        for part in message["content"]
+    )

@@ -17,8 +17,9 @@ from llm.parts import (
     ToolResultPart,
 )
 
-from lmstudio_provider.llm_plugin._conversation import chat_messages, has_images
+from lmstudio_provider.llm_plugin._conversation import chat_messages
 from lmstudio_provider.llm_plugin._prompt import ChatRequest, tool_spec
+from lmstudio_provider.transport import has_image_parts
 from lmstudio_provider.transport._errors import InvalidParameterError
 from lmstudio_provider.transport._models import ModelInfo
 
@@ -100,8 +101,8 @@ def test_images_go_inline_as_data_uris(tmp_path: Path) -> None:
         {"role": "user", "content": [{"type": "text", "text": "Describe"}, image]},
         {"role": "user", "content": [image]},
     ]
-    assert has_images(wire)
-    assert not has_images([{"role": "user", "content": "no image"}])
+    assert has_image_parts(wire)
+    assert not has_image_parts([{"role": "user", "content": "no image"}])
 
 
 def test_a_tool_that_returns_an_image_is_followed_by_a_user_message_holding_it() -> None:
