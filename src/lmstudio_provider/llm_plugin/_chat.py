@@ -20,6 +20,7 @@ from lmstudio_provider.llm_plugin._error_messages import model_errors
 from lmstudio_provider.llm_plugin._events import ToolCallIds, record_result, result_events
 from lmstudio_provider.llm_plugin._listing import Listing
 from lmstudio_provider.llm_plugin._options import LMStudioOptions
+from lmstudio_provider.llm_plugin._partial_log import partial_answer_logged
 from lmstudio_provider.llm_plugin._progress import loading_notice
 from lmstudio_provider.llm_plugin._prompt import ChatRequest, chat_request
 from lmstudio_provider.llm_plugin._settings import KEY_ALIAS, KEY_ENV_VAR, llm_key
@@ -106,7 +107,7 @@ class LMStudioChat(_LMStudioChat, llm.KeyModel):
         conversation: llm.Conversation | None,
         key: str | None,
     ) -> Iterator[StreamEvent]:
-        with model_errors():
+        with model_errors(), partial_answer_logged(response):
             request = self._prepare(prompt)
             client = self.listing.connection.client(key, self.listing.fresh_models)
             info = client.resolve_model(self.lmstudio_id)
@@ -147,7 +148,7 @@ class AsyncLMStudioChat(_LMStudioChat, llm.AsyncKeyModel):
         conversation: llm.AsyncConversation | None,
         key: str | None,
     ) -> AsyncGenerator[StreamEvent, None]:
-        with model_errors():
+        with model_errors(), partial_answer_logged(response):
             request = self._prepare(prompt)
             client = self.listing.connection.async_client(key, self.listing.fresh_models)
             info = await client.resolve_model(self.lmstudio_id)

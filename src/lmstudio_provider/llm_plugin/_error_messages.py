@@ -27,9 +27,9 @@ class LMStudioModelError(llm.ModelError, click.ClickException):
         click.ClickException.__init__(self, message)
 
     @classmethod
-    def from_error(cls, error: LMStudioError) -> LMStudioModelError:
+    def from_error(cls, error: LMStudioError, *, more_hint: str = "") -> LMStudioModelError:
         """The message, then "Hint: ..." on its own line, in the terminal's words."""
-        hint = cli_hint(error.hint) if error.hint else None
+        hint = " ".join(filter(None, (cli_hint(error.hint) if error.hint else "", more_hint)))
         return cls(f"{error.message}\nHint: {hint}" if hint else error.message)
 
 
