@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import difflib
 import os
 import sys
 import warnings
@@ -51,6 +50,7 @@ from lmstudio_provider.transport import (
     ChatParamFields,
     ChatResponse,
     ConfigError,
+    closest_name,
     looks_like_token,
     looks_secret,
 )
@@ -88,8 +88,8 @@ def _user_stacklevel() -> int:
 
 
 def _did_you_mean(key: str, known: Collection[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
+    close = closest_name(key, sorted(known))
+    return f" (did you mean {close}?)" if close else ""
 
 
 def _warn_unknown_call_keyword(key: str) -> None:

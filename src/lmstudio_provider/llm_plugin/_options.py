@@ -9,7 +9,6 @@ lists and objects may be given as JSON (``-o stop '["a","b"]'``).
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import re
 from typing import Any
@@ -25,7 +24,12 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from lmstudio_provider.transport import RESERVED_BODY_KEYS, ChatParams, allowed_range
+from lmstudio_provider.transport import (
+    RESERVED_BODY_KEYS,
+    ChatParams,
+    allowed_range,
+    closest_name,
+)
 
 __all__ = ["LMStudioOptions", "request_options"]
 
@@ -67,8 +71,8 @@ def _from_json_text(value: Any, *, keep_invalid: bool) -> Any:
 
 def unknown_option_message(name: str, known: list[str]) -> str:
     """``temprature`` -> "no such option; did you mean temperature? Options: ..."."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    guess = f"did you mean {close[0]}? " if close else ""
+    close = closest_name(name, known)
+    guess = f"did you mean {close}? " if close else ""
     return f"no such option; {guess}the options are: {', '.join(known)}"
 
 
