@@ -29,6 +29,9 @@ if TYPE_CHECKING:
         setting_origins as setting_origins,
         settings_from_kwargs as settings_from_kwargs,
     )
+    from lmstudio_provider.transport._connection import (
+        Connection as Connection,
+    )
     from lmstudio_provider.transport._core import (
         EMBED_BATCH_SIZE as EMBED_BATCH_SIZE,
         HealthReport as HealthReport,
@@ -56,6 +59,10 @@ if TYPE_CHECKING:
         StreamInterruptedError as StreamInterruptedError,
         TooManyOpenFilesError as TooManyOpenFilesError,
     )
+    from lmstudio_provider.transport._listing_cache import (
+        ModelListCache as ModelListCache,
+        QuickListing as QuickListing,
+    )
     from lmstudio_provider.transport._log import (
         logger as logger,
     )
@@ -67,6 +74,7 @@ if TYPE_CHECKING:
         ModelInfo as ModelInfo,
         ModelKind as ModelKind,
         ModelList as ModelList,
+        find_model as find_model,
         is_allowed as is_allowed,
         resolve_model_name as resolve_model_name,
     )
@@ -118,6 +126,7 @@ _EXPORTS = {
     "ChatResponse": "_results",
     "ChatStream": "_sync_client",
     "config_path_from_env": "_config",
+    "Connection": "_connection",
     "given_setting_values": "_config",
     "ConfigError": "_errors",
     "ContextLengthExceededError": "_errors",
@@ -143,6 +152,7 @@ _EXPORTS = {
     "ModelInfo": "_models",
     "ModelKind": "_models",
     "ModelList": "_models",
+    "ModelListCache": "_listing_cache",
     "ModelLoadingError": "_errors",
     "ModelManagementUnsupportedError": "_errors",
     "ModelMismatchError": "_errors",
@@ -151,10 +161,12 @@ _EXPORTS = {
     "new_tool_call_id": "_parsing",
     "NoModelLoadedError": "_errors",
     "ProtocolError": "_errors",
+    "QuickListing": "_listing_cache",
     "RESERVED_BODY_KEYS": "_request_body",
     "has_image_parts": "_messages",
     "ReasoningEffort": "_params",
     "resolve_model_name": "_models",
+    "find_model": "_models",
     "is_allowed": "_models",
     "resolve_settings": "_config",
     "SamplingOptions": "_params",
@@ -190,6 +202,7 @@ __all__ = [
     "ChatResponse",
     "ChatStream",
     "ConfigError",
+    "Connection",
     "ContextLengthExceededError",
     "DownloadFailedError",
     "DownloadProgress",
@@ -206,6 +219,7 @@ __all__ = [
     "ModelInfo",
     "ModelKind",
     "ModelList",
+    "ModelListCache",
     "ModelLoadingError",
     "ModelManagementUnsupportedError",
     "ModelMismatchError",
@@ -213,6 +227,7 @@ __all__ = [
     "ModelNotFoundError",
     "NoModelLoadedError",
     "ProtocolError",
+    "QuickListing",
     "ReasoningEffort",
     "SamplingOptions",
     "ServerError",
@@ -227,6 +242,7 @@ __all__ = [
     "allowed_range",
     "closest_name",
     "config_path_from_env",
+    "find_model",
     "given_setting_values",
     "has_image_parts",
     "is_allowed",

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from lmstudio_provider.transport._errors import (
     AmbiguousModelError,
+    LMStudioError,
     ModelNotAllowedError,
     ModelNotFoundError,
     NoModelLoadedError,
@@ -25,6 +26,7 @@ __all__ = [
     "ModelInfo",
     "ModelKind",
     "ModelList",
+    "find_model",
     "is_loaded_model_alias",
     "parse_model_list",
     "parse_models",
@@ -600,3 +602,16 @@ def resolve_model_name(
             hint="Use a chat model for prompts, and this one for embeddings.",
         )
     return chosen
+
+
+def find_model(name: str, models: Sequence[ModelInfo]) -> ModelInfo | None:
+    """The model ``name`` names among ``models`` (all of one kind), else None.
+
+    ``resolve_model_name``'s rules (exact id, loaded instance id, unique part; no name or
+    ``local-model``: the loaded one), for a caller that only wants to know.
+    """
+    embeddings = bool(models) and all(model.is_embedding for model in models)
+    try:
+        return resolve_model_name(name, models, kind="embeddings" if embeddings else "chat")
+    except LMStudioError:
+        return None
