@@ -18,13 +18,12 @@ from llm.parts import StreamEvent
 from lmstudio_provider.llm_plugin._conversation import IMAGE_TYPES
 from lmstudio_provider.llm_plugin._error_messages import model_errors
 from lmstudio_provider.llm_plugin._events import ToolCallIds, record_result, result_events
-from lmstudio_provider.llm_plugin._listing import Listing
 from lmstudio_provider.llm_plugin._options import LMStudioOptions
 from lmstudio_provider.llm_plugin._partial_log import partial_answer_logged
 from lmstudio_provider.llm_plugin._progress import loading_notice
 from lmstudio_provider.llm_plugin._prompt import ChatRequest, chat_request
 from lmstudio_provider.llm_plugin._settings import KEY_ALIAS, KEY_ENV_VAR, llm_key
-from lmstudio_provider.transport import ModelInfo
+from lmstudio_provider.transport import ModelInfo, QuickListing
 
 __all__ = ["PREFIX", "AsyncLMStudioChat", "LMStudioChat", "LMStudioEmbedding"]
 
@@ -42,7 +41,7 @@ class _OptionalKey:
 
     needs_key: str | None = KEY_ALIAS
     key_env_var: str | None = KEY_ENV_VAR
-    listing: Listing
+    listing: QuickListing
 
     def get_key(self, explicit_key: str | None = None) -> str | None:
         return llm_key(explicit_key)  # None: the settings' own key, if any
@@ -57,7 +56,7 @@ class _LMStudioChat(_OptionalKey):
     attachment_types: set[str] | frozenset[str] = frozenset()
     Options = LMStudioOptions
 
-    def __init__(self, model_id: str, lmstudio_id: str | None, listing: Listing) -> None:
+    def __init__(self, model_id: str, lmstudio_id: str | None, listing: QuickListing) -> None:
         """``lmstudio_id``: an id LM Studio listed, a name to resolve, or None (the default)."""
         self.model_id = model_id
         self.lmstudio_id = lmstudio_id
@@ -183,7 +182,7 @@ class LMStudioEmbedding(_OptionalKey, EmbeddingModel):
 
     batch_size = 64
 
-    def __init__(self, model_id: str, lmstudio_id: str, listing: Listing) -> None:
+    def __init__(self, model_id: str, lmstudio_id: str, listing: QuickListing) -> None:
         self.model_id = model_id
         self.lmstudio_id = lmstudio_id
         self.listing = listing

@@ -15,8 +15,7 @@ its click parameters (and llm's default model), the one place they can be seen.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -29,16 +28,8 @@ from lmstudio_provider.llm_plugin._chat import (
     LMStudioChat,
     LMStudioEmbedding,
 )
-from lmstudio_provider.llm_plugin._listing import (
-    CACHE_VERSION,
-    Listing,
-    cache_path,
-    current_listing,
-    saved_models,
-)
-from lmstudio_provider.transport import LMStudioError, ModelInfo, is_allowed, resolve_model_name
-
-__all__ = ["DEFAULT_ALIAS", "DEFAULT_MODEL_ID", "register_chat_models", "register_embedding_models"]
+from lmstudio_provider.llm_plugin._listing import current_listing, saved_list
+from lmstudio_provider.transport import ConfigError, ModelInfo, find_model
 
 DEFAULT_MODEL_ID = "lmstudio/default"
 DEFAULT_ALIAS = "lmstudio"
@@ -62,29 +53,8 @@ def requested_names() -> list[str]:
     return names
 
 
-def _match(name: str, models: Sequence[ModelInfo]) -> ModelInfo | None:
-    """The one model ``name`` names (exact id, instance id or unique part), if any."""
-    try:
-        return resolve_model_name(
-            name, models, kind="embeddings" if _all_embeddings(models) else "chat"
-        )
-    except LMStudioError:
-        return None
-
-
-def _all_embeddings(models: Sequence[ModelInfo]) -> bool:
-    return bool(models) and all(model.is_embedding for model in models)
-
-
-def _allowed(listing: Listing, models: Iterator[ModelInfo]) -> list[ModelInfo]:
-    """Only the models ``allowed_models`` permits, when it is set."""
-    settings = listing.connection.settings
-    allowed = settings.allowed_models if settings else None
-    return [model for model in models if not allowed or is_allowed(model.id, allowed)]
-
-
 def _names_to_register(
-    listing: Listing, own: Sequence[ModelInfo], others: Sequence[ModelInfo]
+    own: Sequence[ModelInfo], others: Sequence[ModelInfo]
 ) -> tuple[dict[str, list[str]], list[str]]:
     """Aliases of listed models, and names to keep as asked, for what the command asks."""
     aliases: dict[str, list[str]] = {model.id: [] for model in own}
@@ -94,49 +64,29 @@ def _names_to_register(
         part = name.removeprefix(PREFIX)
         if not part or name in listed or name == DEFAULT_MODEL_ID:
             continue
-        match = _match(part, own)
+        match = find_model(part, own)
         if match is not None and match.instance_of is None:
             aliases[match.id].append(name)
         elif match is not None:
             kept.append(name)  # a loaded instance (`my-qwen`, `key:2`): prompts name it
-        elif _match(part, others) is None:
+        elif find_model(part, others) is None:
             kept.append(name)  # a model of the other kind is not this kind's business
     return aliases, kept
 
 
-def _every_saved_model() -> list[ModelInfo]:
-    """The saved models of every server: with an invalid configuration the server is not
-    known, and these are what ``llm models`` can still show."""
-    try:
-        data = json.loads(cache_path().read_text(encoding="utf-8"))
-        servers = data["servers"].values() if data.get("version") == CACHE_VERSION else []
-    except (OSError, ValueError, AttributeError, KeyError, TypeError):
-        return []
-    models: dict[str, ModelInfo] = {}
-    for entry in servers:
-        if isinstance(entry, dict):
-            for model in saved_models(entry):
-                models.setdefault(model.id, model)
-    return list(models.values())
-
-
-def _say_configuration_error(listing: Listing) -> None:
+def _say_configuration_error(error: ConfigError | None) -> None:
     """``llm models`` with an invalid configuration: the error on stderr, once.
 
     Other commands say it themselves (a prompt fails with it), so only ``llm models``
     (the ``models`` group right under llm's own) prints it here."""
-    error = listing.connection.error
-    context = click.get_current_context(silent=True)
-    if error is None or context is None:
-        return
-    chain = []
+    chain, context = [], click.get_current_context(silent=True)
     while context is not None:
         chain.append(context)
         context = context.parent
-    is_llm_models = len(chain) >= 2 and chain[-2].info_name == "models"
-    root = chain[-1]
-    if is_llm_models and not root.meta.get(_ERROR_SHOWN):
-        root.meta[_ERROR_SHOWN] = True
+    if error is None or len(chain) < 2 or chain[-2].info_name != "models":
+        return
+    if not chain[-1].meta.get(_ERROR_SHOWN):
+        chain[-1].meta[_ERROR_SHOWN] = True
         click.echo(f"Error: {error}", err=True)
 
 
@@ -145,17 +95,17 @@ _ERROR_SHOWN = "lmstudio_provider.configuration_error_shown"
 
 def register_chat_models(register: Callable[..., None]) -> None:
     listing = current_listing()
-    if listing.connection.settings is None:
-        _say_configuration_error(listing)
-        listing = replace(listing, models=tuple(_every_saved_model()))
-    chat = _allowed(listing, (m for m in listing.models if not m.is_embedding))
+    if listing.connection.settings is None:  # the server is not known: every saved model
+        _say_configuration_error(listing.connection.error)
+        listing = replace(listing, models=tuple(saved_list().saved_models()))
+    chat = [m for m in listing.permitted_models if not m.is_embedding]
     embeddings = [m for m in listing.models if m.is_embedding]
     register(
         LMStudioChat(DEFAULT_MODEL_ID, None, listing),
         AsyncLMStudioChat(DEFAULT_MODEL_ID, None, listing),
         aliases=[DEFAULT_ALIAS],
     )
-    aliases, kept = _names_to_register(listing, chat, embeddings)
+    aliases, kept = _names_to_register(chat, embeddings)
     for model in chat:
         model_id = PREFIX + model.id
         register(
@@ -170,10 +120,10 @@ def register_chat_models(register: Callable[..., None]) -> None:
 
 def register_embedding_models(register: Callable[..., None]) -> None:
     listing = current_listing()
-    embeddings = _allowed(listing, (m for m in listing.models if m.is_embedding))
+    embeddings = [m for m in listing.permitted_models if m.is_embedding]
     # Chat models whose kind LM Studio reported (an OpenAI-style list cannot tell).
     chat = [m for m in listing.models if not m.is_embedding and m.type != "unknown"]
-    aliases, kept = _names_to_register(listing, embeddings, chat)
+    aliases, kept = _names_to_register(embeddings, chat)
     for model in embeddings:
         register(LMStudioEmbedding(PREFIX + model.id, model.id, listing), aliases=aliases[model.id])
     for name in kept:

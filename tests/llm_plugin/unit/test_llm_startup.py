@@ -28,7 +28,8 @@ finally:
     heavy = ["lmstudio_provider.transport._sync_client",
              "lmstudio_provider.transport._async_client",
              "lmstudio_provider.transport._config", "lmstudio_provider.llm_plugin._listing",
-             "lmstudio_provider.llm_plugin._chat", "pydantic_settings", "tenacity"]
+             "lmstudio_provider.llm_plugin._chat", "lmstudio_provider.transport._listing_cache",
+             "lmstudio_provider.transport._connection", "pydantic_settings", "tenacity"]
     print(json.dumps({
         "plugin": "lmstudio_provider.llm_plugin" in sys.modules,
         "imported": [name for name in heavy if name in sys.modules],
