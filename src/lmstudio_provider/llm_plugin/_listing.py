@@ -1,5 +1,5 @@
-"""The model list behind ``register_models``: the transport's quick listing, saved in
-llm's own folder (``LLM_USER_PATH``, else its app directory) with llm's API key."""
+"""The model list behind ``register_models``: the transport's quick listing, asked with
+llm's API key and saved in llm's own folder (``LLM_USER_PATH``, else its app directory)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ def cache_path() -> Path:
     return path
 
 
-def saved_list() -> ModelListCache:
+def model_list_cache() -> ModelListCache:
     return ModelListCache(cache_path())
 
 
 def current_listing() -> QuickListing:
     """LM Studio's models: listed now, reused from moments ago, or the saved list."""
-    return saved_list().quick_listing(load_connection(), llm_key())
+    return model_list_cache().quick_listing(load_connection(), llm_key())
 
 
 def forget() -> None:

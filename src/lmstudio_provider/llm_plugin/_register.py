@@ -28,7 +28,7 @@ from lmstudio_provider.llm_plugin._chat import (
     LMStudioChat,
     LMStudioEmbedding,
 )
-from lmstudio_provider.llm_plugin._listing import current_listing, saved_list
+from lmstudio_provider.llm_plugin._listing import current_listing, model_list_cache
 from lmstudio_provider.transport import ConfigError, ModelInfo, find_model
 
 DEFAULT_MODEL_ID = "lmstudio/default"
@@ -97,7 +97,7 @@ def register_chat_models(register: Callable[..., None]) -> None:
     listing = current_listing()
     if listing.connection.settings is None:  # the server is not known: every saved model
         _say_configuration_error(listing.connection.error)
-        listing = replace(listing, models=tuple(saved_list().saved_models()))
+        listing = replace(listing, models=tuple(model_list_cache().saved_models()))
     chat = [m for m in listing.permitted_models if not m.is_embedding]
     embeddings = [m for m in listing.models if m.is_embedding]
     register(
