@@ -1,7 +1,7 @@
 """``ModelListCache.quick_listing``: endpoint order, fallbacks, the saved list, reuse.
 
 The quick listing is answered by a scripted server (respx) here; real loopback servers
-are in ``tests/transport/faults/test_listing_cache.py``, and the llm plugin's use of it
+are in ``tests/transport/faults/test_listing_cache_servers.py``, and the llm plugin's use of it
 in every server state in ``tests/llm_plugin/faults/test_llm_server_states.py``.
 """
 
