@@ -10,22 +10,19 @@ same way, so its errors come from LM Studio rather than "Unknown model".
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
+from typing import Any
 
 import llm
 from llm.models import EmbeddingModel
 from llm.parts import StreamEvent
 
-from lmstudio_provider.llm_plugin._conversation import IMAGE_TYPES
 from lmstudio_provider.llm_plugin._error_messages import model_errors
 from lmstudio_provider.llm_plugin._events import ToolCallIds, record_result, result_events
 from lmstudio_provider.llm_plugin._options import LMStudioOptions
-from lmstudio_provider.llm_plugin._partial_log import partial_answer_logged
 from lmstudio_provider.llm_plugin._progress import loading_notice
-from lmstudio_provider.llm_plugin._prompt import ChatRequest, chat_request
+from lmstudio_provider.llm_plugin._prompt import IMAGE_TYPES, chat_request
 from lmstudio_provider.llm_plugin._settings import KEY_ALIAS, KEY_ENV_VAR, llm_key
 from lmstudio_provider.transport import ModelInfo, QuickListing
-
-__all__ = ["PREFIX", "AsyncLMStudioChat", "LMStudioChat", "LMStudioEmbedding"]
 
 PREFIX = "lmstudio/"
 
@@ -90,7 +87,7 @@ class _LMStudioChat(_OptionalKey):
             return ""
         return f" ({unknown} sent as asked; the server decides)"
 
-    def _prepare(self, prompt: llm.Prompt) -> ChatRequest:
+    def _prepare(self, prompt: llm.Prompt) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         self.listing.raise_if_down()
         return chat_request(prompt)
 
@@ -106,20 +103,19 @@ class LMStudioChat(_LMStudioChat, llm.KeyModel):
         conversation: llm.Conversation | None,
         key: str | None,
     ) -> Iterator[StreamEvent]:
-        with model_errors(), partial_answer_logged(response):
-            request = self._prepare(prompt)
+        with model_errors(response):
+            messages, options = self._prepare(prompt)
             client = self.listing.connection.client(key, self.listing.fresh_models)
+            # Resolved once, here, so that the notice knows whether the model loads.
             info = client.resolve_model(self.lmstudio_id)
-            request.check_images(info, vision_known=self.listing.reports_types)
-            # The resolved model goes to the chat as it is: resolved once, checked once.
             if not stream:
                 with loading_notice(_loads(info)):
-                    result = client.chat(request.messages, model=info, **request.options)
+                    result = client.chat(messages, model=info, **options)
                 yield from result_events(result)
             else:
                 ids = ToolCallIds()
                 with (
-                    client.stream_chat(request.messages, model=info, **request.options) as chunks,
+                    client.stream_chat(messages, model=info, **options) as chunks,
                     loading_notice(lambda: chunks.loading_model) as notice,
                 ):
                     for chunk in chunks:
@@ -147,21 +143,18 @@ class AsyncLMStudioChat(_LMStudioChat, llm.AsyncKeyModel):
         conversation: llm.AsyncConversation | None,
         key: str | None,
     ) -> AsyncGenerator[StreamEvent, None]:
-        with model_errors(), partial_answer_logged(response):
-            request = self._prepare(prompt)
+        with model_errors(response):
+            messages, options = self._prepare(prompt)
             client = self.listing.connection.async_client(key, self.listing.fresh_models)
             info = await client.resolve_model(self.lmstudio_id)
-            request.check_images(info, vision_known=self.listing.reports_types)
             if not stream:
                 with loading_notice(_loads(info)):
-                    result = await client.chat(request.messages, model=info, **request.options)
+                    result = await client.chat(messages, model=info, **options)
                 for event in result_events(result):
                     yield event
             else:
                 ids = ToolCallIds()
-                async with client.stream_chat(
-                    request.messages, model=info, **request.options
-                ) as chunks:
+                async with client.stream_chat(messages, model=info, **options) as chunks:
                     with loading_notice(lambda: chunks.loading_model) as notice:
                         async for chunk in chunks:
                             if notice is not None:

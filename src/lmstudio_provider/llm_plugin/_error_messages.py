@@ -11,16 +11,10 @@ import llm
 
 from lmstudio_provider.transport import LMStudioError
 
-__all__ = ["LMStudioModelError", "cli_hint", "model_errors"]
-
 
 class LMStudioModelError(llm.ModelError, click.ClickException):
-    """An ``llm.ModelError`` that click also shows as a plain ``Error: ...`` line.
-
-    ``llm prompt`` and ``llm chat`` turn any error into a one-line message, but
-    ``llm embed`` and ``embed-multi`` let errors through: being a ``ClickException``
-    too keeps a traceback out of the user's terminal there as well.
-    """
+    """An ``llm.ModelError`` that is also a ``ClickException``: ``llm embed`` and
+    ``embed-multi`` let other errors through as tracebacks."""
 
     def __init__(self, message: str) -> None:
         llm.ModelError.__init__(self, message)
@@ -46,9 +40,13 @@ def cli_hint(hint: str) -> str:
 
 
 @contextmanager
-def model_errors() -> Iterator[None]:
-    """Re-raise transport errors as ``LMStudioModelError`` (message and hint)."""
+def model_errors(response: llm.Response | llm.AsyncResponse | None = None) -> Iterator[None]:
+    """Re-raise transport errors as ``LMStudioModelError`` (message and hint); a stream
+    of ``response`` that broke after text arrived has that text logged first."""
     try:
         yield
     except LMStudioError as error:
-        raise LMStudioModelError.from_error(error) from error
+        from lmstudio_provider.llm_plugin._partial_log import log_partial_answer
+
+        logged = log_partial_answer(response, error) if response is not None else ""
+        raise LMStudioModelError.from_error(error, more_hint=logged) from error

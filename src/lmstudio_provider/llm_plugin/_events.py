@@ -16,8 +16,6 @@ from llm.parts import StreamEvent
 
 from lmstudio_provider.transport import ChatChunk, ChatResponse, ToolCall
 
-__all__ = ["ToolCallIds", "record_result", "result_events", "result_json"]
-
 TRUNCATED_SCHEMA_WARNING = (
     "Warning: the answer was cut off by max_tokens (finish reason 'length'), so its JSON is "
     "incomplete; raise -o max_tokens or ask for less."
@@ -27,26 +25,22 @@ TRUNCATED_SCHEMA_WARNING = (
 class ToolCallIds:
     """Streamed tool-call fragments name their call by index; llm groups them by id.
 
-    Some servers repeat the function's name on every fragment (llama.cpp) and llm joins
-    the name events of a call: only the first name of each call is passed on.
+    The transport gives each call an id on its first fragment (made up if the server
+    sent none) and its name once; later fragments may carry neither.
     """
 
-    __slots__ = ("_ids", "_named")
+    __slots__ = ("_ids",)
 
     def __init__(self) -> None:
         self._ids: dict[int, str | None] = {}
-        self._named: set[int] = set()
 
     def chunk_events(self, chunk: ChatChunk) -> Iterator[StreamEvent]:
         """Every event in a chunk, in the order a reader expects: thinking, calls, text."""
         if chunk.reasoning:
             yield StreamEvent("reasoning", chunk.reasoning)
         for delta in chunk.tool_calls or ():
-            # The transport gives each call an id on its first fragment (made up if LM
-            # Studio sent none); later fragments may carry none.
             call_id = self._ids.setdefault(delta.index, delta.id)
-            if delta.name and delta.index not in self._named:
-                self._named.add(delta.index)
+            if delta.name:
                 yield StreamEvent("tool_call_name", delta.name, tool_call_id=call_id)
             if delta.arguments:
                 yield StreamEvent("tool_call_args", delta.arguments, tool_call_id=call_id)
@@ -74,10 +68,8 @@ def _arguments(call: ToolCall) -> dict[str, Any]:
 
 
 def result_json(result: ChatResponse) -> dict[str, Any]:
-    """What ``llm logs`` keeps of LM Studio's answer: ids, finish, usage, stats, metrics.
-
-    The text, reasoning and tool calls are logged by llm itself.
-    """
+    """What ``llm logs`` keeps besides what llm logs itself (text, reasoning, tool calls):
+    ids, finish reason, usage, LM Studio's stats and the transport's metrics."""
     data = result.as_dict()
     for key in ("text", "reasoning", "tool_calls"):
         data.pop(key)
@@ -88,18 +80,12 @@ def record_result(response: llm.Response | llm.AsyncResponse, result: ChatRespon
     """Tool calls, usage, the model that answered and LM Studio's stats, on the response."""
     for call in result.tool_calls:
         response.add_tool_call(llm.ToolCall(call.name, _arguments(call), tool_call_id=call.id))
-    usage = result.usage
-    if usage is not None:
-        details = {
-            name: value
-            for name, value in (
-                ("reasoning_tokens", usage.reasoning_tokens),
-                ("cached_tokens", usage.cached_tokens),
-            )
-            if value
-        }
+    if (usage := result.usage) is not None:
+        details = {"reasoning_tokens": usage.reasoning_tokens, "cached_tokens": usage.cached_tokens}
         response.set_usage(
-            input=usage.prompt_tokens, output=usage.completion_tokens, details=details or None
+            input=usage.prompt_tokens,
+            output=usage.completion_tokens,
+            details={name: value for name, value in details.items() if value} or None,
         )
     if result.model:
         response.set_resolved_model(result.model)

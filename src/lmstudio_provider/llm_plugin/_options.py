@@ -1,14 +1,12 @@
-"""The ``-o`` options of every LM Studio model, derived from ``ChatParams``.
+"""The ``-o`` options of every LM Studio model: the transport's ``ChatParamFields``.
 
-Names, types, ranges and descriptions are written once, in
-``lmstudio_provider.transport._params.ChatParams``; each option is also validated through it,
-so the CLI rejects exactly what the transport would. ``-o`` values arrive as text:
+Names, types, ranges, checks and descriptions are inherited, so the CLI refuses
+exactly what the transport would, in the CLI's words. ``-o`` values arrive as text:
 lists and objects may be given as JSON (``-o stop '["a","b"]'``).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from typing import Any
@@ -18,7 +16,6 @@ from pydantic import (
     Field,
     ValidationError,
     ValidatorFunctionWrapHandler,
-    create_model,
     field_validator,
     model_validator,
 )
@@ -26,12 +23,10 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from lmstudio_provider.transport import (
     RESERVED_BODY_KEYS,
-    ChatParams,
+    ChatParamFields,
     allowed_range,
     closest_name,
 )
-
-__all__ = ["LMStudioOptions", "request_options"]
 
 # What sets each request field -o extra may not set, in the CLI's words.
 RESERVED_IN_CLI_WORDS = {
@@ -42,14 +37,15 @@ RESERVED_IN_CLI_WORDS = {
 # Text that opens a JSON list of strings (or an empty one): meant as JSON, so it must parse.
 # Anything else starting with "[" (e.g. "[INST]") is a stop sequence of its own.
 JSON_LIST_OPENING = re.compile(r'\s*\[\s*["\]]')
-EXTRA_DESCRIPTION = (
-    "Request fields as a JSON object, sent to LM Studio verbatim, "
-    'e.g. {"top_n_sigma": 1} (model, messages and stream are set by the plugin).'
-)
+
+
+def _problem(detail: str) -> PydanticCustomError:
+    """An error llm shows under the option's name, as it shows its own."""
+    return PydanticCustomError("lmstudio_option", "{detail}", {"detail": detail})
 
 
 def _from_json_text(value: Any, *, keep_invalid: bool) -> Any:
-    """``-o`` gives text: decode a JSON list or object written there.
+    """Decode a JSON list or object written as ``-o`` text.
 
     With ``keep_invalid`` (``stop``), text that is not JSON is a stop sequence of its own,
     unless it opens like a JSON list of strings (``["a"``): that is a typo, refused.
@@ -62,99 +58,76 @@ def _from_json_text(value: Any, *, keep_invalid: bool) -> Any:
         if keep_invalid and not JSON_LIST_OPENING.match(value):
             return value  # e.g. "[INST]"
         reason = str(error).split(":")[0]
-        detail = (
+        raise _problem(
             f"not valid JSON: {value} ({reason}); write a list as "
             '\'["a", "b"]\' and an object as \'{"key": 1}\''
-        )
-        raise PydanticCustomError("json_invalid", "{detail}", {"detail": detail}) from None
+        ) from None
 
 
-def unknown_option_message(name: str, known: list[str]) -> str:
-    """``temprature`` -> "no such option; did you mean temperature? Options: ..."."""
-    close = closest_name(name, known)
-    guess = f"did you mean {close}? " if close else ""
-    return f"no such option; {guess}the options are: {', '.join(known)}"
+class LMStudioOptions(llm.Model.Options, ChatParamFields):
+    """Every sampling parameter LM Studio takes, and ``extra`` request fields."""
 
-
-class _ValidatedThroughChatParams(llm.Model.Options):
-    """Validates each sampling option exactly as the transport will."""
+    extra: dict[str, Any] | None = Field(
+        None,
+        description="Request fields as a JSON object, sent to LM Studio verbatim, "
+        'e.g. {"top_n_sigma": 1} (model, messages and stream are set by the plugin).',
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _known_options_only(cls, values: Any) -> Any:
-        if isinstance(values, dict):
+        """A misspelt option gets the likely one and the list, located at the option."""
+        unknown = [name for name in values if name not in cls.model_fields]
+        if unknown:
             known = list(cls.model_fields)
-            unknown = [name for name in values if name not in cls.model_fields]
-            if unknown:  # located at the option, as llm shows other option errors
-                raise ValidationError.from_exception_data(
-                    cls.__name__,
-                    [
-                        InitErrorDetails(
-                            type=PydanticCustomError(
-                                "lmstudio_option",
-                                "{detail}",
-                                {"detail": unknown_option_message(str(name), known)},
-                            ),
-                            loc=(name,),
-                            input=values[name],
-                        )
-                        for name in unknown
-                    ],
-                )
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [
+                    InitErrorDetails(
+                        type=_problem(f"no such option; {_guess(str(name), known)}"),
+                        loc=(name,),
+                        input=values[name],
+                    )
+                    for name in unknown
+                ],
+            )
         return values
 
     @field_validator("*", mode="wrap")
     @classmethod
-    def _through_chat_params(
-        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: Any
-    ) -> Any:
-        name = info.field_name
-        field = ChatParams.model_fields.get(name)
-        if field is None:
+    def _from_text(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: Any) -> Any:
+        """JSON text decoded; a value out of range says the range and what was given."""
+        if value is None or info.field_name == "extra":
             return handler(value)
-        if value is None:
-            return None
-        value = _from_json_text(value, keep_invalid=name == "stop")
+        value = _from_json_text(value, keep_invalid=info.field_name == "stop")
         try:
-            return getattr(ChatParams.model_validate({name: value}), name)
+            return handler(value)
         except ValidationError as error:
             problem = error.errors()[0]["msg"].removeprefix("Value error, ")
-            bounds = allowed_range(field)
+            bounds = allowed_range(cls.model_fields[info.field_name])
             detail = f"{problem} (allowed: {bounds}; got {value!r})" if bounds else problem
-            raise PydanticCustomError("lmstudio_option", "{detail}", {"detail": detail}) from None
+            raise _problem(detail) from None
 
-    @field_validator("extra", mode="before", check_fields=False)
+    @field_validator("extra", mode="before")
     @classmethod
     def _extra_is_object(cls, value: Any) -> Any:
         value = _from_json_text(value, keep_invalid=False)
         if value is not None and not isinstance(value, dict):
-            raise PydanticCustomError(
-                "lmstudio_option", "{detail}", {"detail": f"must be a JSON object, got {value!r}"}
-            )
+            raise _problem(f"must be a JSON object, got {value!r}")
         reserved = sorted(RESERVED_BODY_KEYS.intersection(value or {}))
         if reserved:
             ways = "; ".join(RESERVED_IN_CLI_WORDS.get(key, key) for key in reserved)
-            detail = (
+            raise _problem(
                 f"-o extra may not set {', '.join(reserved)}: the plugin sets "
                 f"{'it' if len(reserved) == 1 else 'them'} ({ways}); nothing was sent"
             )
-            raise PydanticCustomError("lmstudio_option", "{detail}", {"detail": detail})
         return value
 
 
-def _build_options() -> type[llm.Model.Options]:
-    fields: dict[str, Any] = {
-        name: (field.annotation, copy.copy(field))
-        for name, field in ChatParams.model_fields.items()
-    }
-    fields["extra"] = (dict[str, Any] | None, Field(None, description=EXTRA_DESCRIPTION))
-    model: type[llm.Model.Options] = create_model(
-        "LMStudioOptions", __base__=_ValidatedThroughChatParams, __module__=__name__, **fields
-    )
-    return model
-
-
-LMStudioOptions = _build_options()
+def _guess(name: str, known: list[str]) -> str:
+    """``temprature`` -> "did you mean temperature? the options are: ..."."""
+    close = closest_name(name, known)
+    return f"{f'did you mean {close}? ' if close else ''}the options are: {', '.join(known)}"
 
 
 def request_options(options: llm.Options) -> dict[str, Any]:

@@ -1,10 +1,9 @@
 """A stream cut off in ``llm prompt``: the text that had arrived goes to ``llm logs``.
 
 llm logs a response only once it has finished, so an answer broken mid-way would be
-lost with the error. When the prompt runs from the ``llm`` CLI, it is logged as llm
-would have logged it (honouring ``llm logs off``, ``--log`` and ``--no-log``), marked
-in its ``response_json`` as cut off and why; the error then says where it is. From
-Python the caller has the response and the error's ``partial``: nothing new happens.
+lost with the error. From the CLI it is logged as llm would have (honouring ``llm logs
+off``, ``--log`` and ``--no-log``), marked in ``response_json`` as cut off and why.
+From Python the caller has the response and the error's ``partial``: nothing happens.
 """
 
 from __future__ import annotations
@@ -12,18 +11,13 @@ from __future__ import annotations
 import shlex
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 import llm
 
-from lmstudio_provider.llm_plugin._error_messages import LMStudioModelError
 from lmstudio_provider.llm_plugin._events import result_json
 from lmstudio_provider.transport import ChatResponse, LMStudioError
-
-__all__ = ["LOGGED_HINT", "partial_answer_logged"]
 
 LOGGED_HINT = "The partial answer is logged: see it with llm logs -n 1"
 
@@ -76,17 +70,11 @@ def _log(
     return f"{LOGGED_HINT}{option}."
 
 
-@contextmanager
-def partial_answer_logged(response: llm.Response | llm.AsyncResponse) -> Iterator[None]:
-    """Log the text a broken stream had delivered, then raise its error saying where."""
+def log_partial_answer(response: llm.Response | llm.AsyncResponse, error: LMStudioError) -> str:
+    """Log the text a broken stream had delivered; the hint saying where, "" if not logged."""
+    partial = error.partial
     try:
-        yield
-    except LMStudioError as error:
-        partial = error.partial
-        try:
-            hint = _log(response, partial, error.message) if partial and partial.text else None
-        except (sqlite3.Error, OSError):
-            hint = None  # the log could not be written: the error itself still matters most
-        if hint is None:
-            raise
-        raise LMStudioModelError.from_error(error, more_hint=hint) from error
+        logged = _log(response, partial, error.message) if partial and partial.text else None
+    except (sqlite3.Error, OSError):
+        logged = None  # the log could not be written: the error itself still matters most
+    return logged or ""

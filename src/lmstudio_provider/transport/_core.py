@@ -43,7 +43,7 @@ from lmstudio_provider.transport._errors import (
     ProtocolError,
 )
 from lmstudio_provider.transport._log import configure_from_env, logger
-from lmstudio_provider.transport._messages import has_image_parts
+from lmstudio_provider.transport._messages import has_image_parts, refuse_images_without_vision
 from lmstudio_provider.transport._models import (
     Dialect,
     ModelInfo,
@@ -549,6 +549,7 @@ class ClientCore:
                 require_allowed(info.id, self.settings.allowed_models, key=info.key)
         else:
             info = yield from self.resolve_flow(prepared.model)
+        refuse_images_without_vision(info, prepared.messages)
         body = self._body(prepared, info.id, self.settings.defaults, stream=stream)
         return self.model_call("/v1/chat/completions", body, info)
 

@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lmstudio_provider.transport._errors import InvalidParameterError
+from lmstudio_provider.transport._models import ModelInfo
 
-__all__ = ["ROLES", "has_image_parts", "validate_messages"]
+__all__ = ["ROLES", "has_image_parts", "refuse_images_without_vision", "validate_messages"]
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 PART_TYPES = ("text", "image_url")
@@ -117,3 +118,21 @@ def has_image_parts(messages: Sequence[Mapping[str, Any]]) -> bool:
         if isinstance(message, Mapping) and isinstance(message.get("content"), list)
         for part in message["content"]
     )
+
+
+def refuse_images_without_vision(model: ModelInfo, messages: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse images for a model the server lists without vision, before sending them.
+
+    A model of unknown type (an OpenAI-style list does not say) gets them: the server
+    decides.
+
+    Raises:
+        InvalidParameterError: naming the model and what to do.
+    """
+    known_blind = model.type in ("llm", "embeddings") and not model.supports_vision
+    if known_blind and has_image_parts(messages):
+        raise InvalidParameterError(
+            f"{model.id} cannot read images: LM Studio lists it without vision. Nothing was sent.",
+            hint="Use a vision model (LM Studio's model list shows which have vision), "
+            "or leave out the image.",
+        )

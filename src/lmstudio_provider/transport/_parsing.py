@@ -477,6 +477,8 @@ class StreamState:
                 call_id = pending.id
             elif name and not pending.name:
                 pending.name = name
+            elif name:  # llama.cpp repeats the name on every fragment: it is given once
+                name = None
             if arguments:
                 pending.arguments.append(arguments)
             deltas.append(ToolCallDelta(index, call_id, name, arguments))

@@ -17,11 +17,9 @@ from llm.parts import (
     ToolResultPart,
 )
 
-from lmstudio_provider.llm_plugin._conversation import chat_messages
-from lmstudio_provider.llm_plugin._prompt import ChatRequest, tool_spec
+from lmstudio_provider.llm_plugin._prompt import chat_messages, tool_spec
 from lmstudio_provider.transport import has_image_parts
 from lmstudio_provider.transport._errors import InvalidParameterError
-from lmstudio_provider.transport._models import ModelInfo
 
 # The smallest valid PNG: 1x1 pixel.
 PNG = base64.b64decode(
@@ -132,30 +130,6 @@ def test_an_empty_user_turn_is_left_out() -> None:
     assert chat_messages([text("user", ""), text("user", "Hi")]) == [
         {"role": "user", "content": "Hi"}
     ]
-
-
-@pytest.mark.parametrize(
-    ("model", "vision_known", "refused"),
-    [
-        (ModelInfo("qwen", type="llm"), True, True),
-        (ModelInfo("gemma", type="vlm"), True, False),
-        (ModelInfo("qwen", type="llm"), False, False),  # the server did not say: it decides
-        (ModelInfo("qwen", type="unknown"), True, False),
-    ],
-)
-def test_images_for_a_model_listed_without_vision_are_refused_before_sending(
-    model: ModelInfo, vision_known: bool, refused: bool
-) -> None:
-    image = {"type": "image_url", "image_url": {"url": PNG_URI}}
-    request = ChatRequest([{"role": "user", "content": [image]}], {})
-    if refused:
-        with pytest.raises(InvalidParameterError, match="cannot read images"):
-            request.check_images(model, vision_known=vision_known)
-    else:
-        request.check_images(model, vision_known=vision_known)
-    ChatRequest([{"role": "user", "content": "text only"}], {}).check_images(
-        model, vision_known=vision_known
-    )
 
 
 def test_tool_spec() -> None:

@@ -8,7 +8,13 @@ import pytest
 import respx
 
 from client_api import Api
-from lmstudio_provider.transport import BadRequestError, ServerError, has_image_parts
+from lmstudio_provider.transport import (
+    BadRequestError,
+    InvalidParameterError,
+    ModelInfo,
+    ServerError,
+    has_image_parts,
+)
 from lmstudio_provider.transport._error_mapping import IMAGES_HINT
 
 BASE = "http://localhost:1234"
@@ -28,6 +34,9 @@ def server(respx_mock: respx.MockRouter) -> respx.MockRouter:
                 {
                     "type": "llm",
                     "key": "smollm2-135m-instruct",
+                    # Listed with vision: the image is sent, and the server's failure is
+                    # reported (a model listed without vision is refused before sending).
+                    "capabilities": {"vision": True},
                     "loaded_instances": [{"id": "smollm2-135m-instruct", "config": {}}],
                 }
             ]
@@ -65,3 +74,32 @@ async def test_the_same_failure_without_an_image_says_nothing_of_images(
         await api.chat(TEXT_ONLY, max_tokens=5)
     assert "image" not in caught.value.message
     assert caught.value.hint != IMAGES_HINT
+
+
+@pytest.mark.parametrize(
+    ("model", "refused"),
+    [
+        (ModelInfo("qwen", type="llm"), True),  # listed without vision
+        (ModelInfo("gemma", type="vlm"), False),
+        (ModelInfo("qwen", type="llm", capabilities=frozenset({"vision"})), False),
+        (ModelInfo("qwen", type="unknown"), False),  # the server did not say: it decides
+    ],
+)
+async def test_images_for_a_model_listed_without_vision_are_refused_before_sending(
+    api: Api, respx_mock: respx.MockRouter, model: ModelInfo, refused: bool
+) -> None:
+    chat = respx_mock.post(f"{BASE}/v1/chat/completions").respond(
+        json={"choices": [{"message": {"role": "assistant", "content": "A"}}]}
+    )
+    if refused:
+        with pytest.raises(InvalidParameterError) as caught:
+            await api.chat(WITH_IMAGE, model=model)
+        assert caught.value.message == (
+            "qwen cannot read images: LM Studio lists it without vision. Nothing was sent."
+        )
+        assert "vision model" in str(caught.value.hint)
+        assert chat.call_count == 0
+    else:
+        await api.chat(WITH_IMAGE, model=model)
+        assert chat.call_count == 1
+    await api.chat(TEXT_ONLY, model=model)  # text alone is always sent
