@@ -116,7 +116,9 @@ def test_history_with_tool_calls_is_sent_as_lm_studio_accepts(chat_route: respx.
     assert messages[5]["content"] == "Error: Missing b."
 
 
-def test_images_are_sent_as_image_url_parts(chat_route: respx.Route) -> None:
+def test_images_are_sent_as_image_url_parts(respx_mock: respx.MockRouter) -> None:
+    serve_models(respx_mock, (CAPTURED_MODEL, "vlm"))  # listed with vision
+    chat_route = respx_mock.post(CHAT_URL).respond(200, json=completion({"content": "A cat."}))
     image = HumanMessage(
         [
             {"type": "text", "text": "Describe."},
