@@ -3,6 +3,8 @@ sent (the transport's rule, the same for the llm plugin); a vision model gets th
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import respx
 from langchain_core.messages import HumanMessage
@@ -26,10 +28,9 @@ async def test_an_image_for_a_model_listed_without_vision_is_refused(
     chat = respx_mock.post(CHAT_URL).respond(200, json=completion({"content": "A cat."}))
     model = ChatLMStudio(model=CAPTURED_MODEL)
     with pytest.raises(InvalidParameterError) as caught:
-        if kind == "sync":
-            model.invoke([IMAGE])
-        else:
-            await model.ainvoke([IMAGE])
+        await (
+            asyncio.to_thread(model.invoke, [IMAGE]) if kind == "sync" else model.ainvoke([IMAGE])
+        )
     assert caught.value.message.startswith(f"{CAPTURED_MODEL} cannot read images")
     assert chat.call_count == 0
     assert model.invoke("Describe a cat.").content == "A cat."  # text alone is sent
