@@ -1,10 +1,6 @@
-"""Connection fields shared by ``ChatLMStudio`` and ``LMStudioEmbeddings``.
-
-Both read the shared ``Settings`` (arguments > environment > YAML file > defaults),
-so the ``llm`` plugin and LangChain are configured alike, and both reuse one sync
-and one async transport client per instance, created on first use: constructing a
-model makes no network call. The async client keeps one connection pool per event
-loop, closed by that loop as it shuts down, so a model outlives ``asyncio.run``.
+"""Connection fields shared by ``ChatLMStudio`` and ``LMStudioEmbeddings``: the shared
+``Settings`` (arguments > environment > YAML > defaults) and one sync and one async
+transport client per instance, created on first use.
 """
 
 from __future__ import annotations
@@ -24,54 +20,13 @@ from pydantic import (
 
 from lmstudio_provider.transport import (
     AsyncLMStudioClient,
-    ConfigError,
     LMStudioClient,
-    LMStudioError,
     Settings,
-    closest_name,
-    looks_like_token,
-    looks_secret,
+    config_error_from_validation,
+    field_keywords,
+    refuse_credential_keywords,
     resolve_settings,
 )
-
-__all__ = ["LMStudioConnection"]
-
-
-def _refuse_credentials(cls: type[BaseModel], data: dict[str, Any]) -> None:
-    """Refuse an unknown keyword that looks like a credential (its name, or its value):
-    it would otherwise travel in request bodies and serialisations."""
-    known = set(cls.model_fields)
-    known |= {field.alias for field in cls.model_fields.values() if field.alias}
-    for name, value in data.items():
-        if name in known or not (looks_secret(name) or looks_like_token(value)):
-            continue
-        close = closest_name(name, sorted(known))
-        suggestion = f" (did you mean {close}?)" if close else ""
-        raise ConfigError(
-            f"{name} is not a {cls.__name__} parameter{suggestion} and looks like a "
-            "credential, so it is refused: it is neither sent nor kept (its value is not "
-            "shown).",
-            hint="Pass the server's token as api_key=... (or set LMSTUDIO_API_KEY); put a "
-            "deliberate extra request field in extra_body.",
-        )
-
-
-def _configuration_error(cls: type[BaseModel], error: ValidationError) -> LMStudioError:
-    """The error a validator raised (``ConfigError``, ``InvalidParameterError``), else one
-    ``ConfigError`` for pydantic's own findings; never a value that may be a secret."""
-    problems = []
-    for item in error.errors():
-        cause = (item.get("ctx") or {}).get("error")
-        if isinstance(cause, LMStudioError):
-            return cause
-        where = ".".join(str(part) for part in item["loc"]) or "value"
-        given = item.get("input")
-        shown = "" if looks_secret(where) or looks_like_token(given) else f"={given!r}"
-        problems.append(f"{where}{shown}: {item['msg'].removeprefix('Value error, ')}")
-    return ConfigError(
-        f"Invalid {cls.__name__} arguments: " + "; ".join(problems),
-        hint=f"Fix the arguments named above; see help({cls.__name__}) for each field.",
-    )
 
 
 class LMStudioConnection(BaseModel):
@@ -82,11 +37,12 @@ class LMStudioConnection(BaseModel):
     def __init__(self, **data: Any) -> None:
         """Raises ``ConfigError`` (or ``InvalidParameterError``), never pydantic's
         ``ValidationError``: pydantic wraps what validators raise, so it is unwrapped here."""
-        _refuse_credentials(type(self), data)
+        owner = type(self).__name__
+        refuse_credential_keywords(data, field_keywords(type(self)), owner=owner)
         try:
             super().__init__(**data)
         except ValidationError as error:
-            raise _configuration_error(type(self), error) from None
+            raise config_error_from_validation(error, owner=owner) from None
 
     base_url: str | None = None
     """LM Studio's server, e.g. ``http://localhost:1234`` (``/v1`` may follow).

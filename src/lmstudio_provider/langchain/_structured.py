@@ -1,40 +1,33 @@
-"""Tool binding and structured output: what ``bind_tools`` and
-``with_structured_output`` send, and how the answer is parsed.
-
-LM Studio accepts ``tool_choice`` only as ``auto | none | required`` and
-``response_format`` only as ``json_schema`` or ``text``; the transport translates
-a named tool and ``json_object`` into those forms, so everything LangChain users
-pass here works.
+"""Tool binding and structured output: what ``bind_tools`` and ``with_structured_output``
+bind, how the answer is parsed, and an answer cut off by ``max_tokens`` reported as cut
+off (as ``ChatOpenAI``'s ``LengthFinishReasonError``) rather than as bad JSON.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.base import OutputParserLike
 from langchain_core.output_parsers.openai_tools import (
     JsonOutputKeyToolsParser,
     PydanticToolsParser,
 )
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import (
+    Runnable,
+    RunnableGenerator,
+    RunnableMap,
+    RunnablePassthrough,
+)
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
-__all__ = [
-    "StructuredOutputMethod",
-    "ToolChoice",
-    "ToolLike",
-    "format_tools",
-    "normalise_tool_choice",
-    "structured_output_plan",
-    "with_raw",
-]
+from lmstudio_provider.transport import StructuredOutputTruncatedError
 
 StructuredOutputMethod = Literal["json_schema", "function_calling", "json_mode"]
 ToolChoice = str | bool | dict[str, Any] | None
@@ -127,3 +120,43 @@ def with_raw(
         [parser_none], exception_key="parsing_error"
     )
     return RunnableMap(raw=llm) | parser_with_fallback
+
+
+def _join(whole: AIMessage | None, message: AIMessage) -> AIMessage:
+    if isinstance(whole, AIMessageChunk) and isinstance(message, AIMessageChunk):
+        return whole + message
+    return message
+
+
+def _refuse_if_truncated(whole: AIMessage | None) -> None:
+    if whole is not None and whole.response_metadata.get("finish_reason") == "length":
+        usage = whole.usage_metadata
+        raise StructuredOutputTruncatedError(
+            whole,
+            output_tokens=usage["output_tokens"] if usage else None,
+            hint="Raise max_tokens (ChatLMStudio(max_tokens=...) or "
+            ".with_structured_output(...) on llm.bind(max_tokens=...)), or ask for less.",
+        )
+
+
+def _pass_unless_truncated(messages: Iterator[AIMessage]) -> Iterator[AIMessage]:
+    whole: AIMessage | None = None
+    for message in messages:
+        whole = _join(whole, message)
+        yield message  # streamed on, so partial structured output still streams
+    _refuse_if_truncated(whole)
+
+
+async def _apass_unless_truncated(messages: AsyncIterator[AIMessage]) -> AsyncIterator[AIMessage]:
+    whole: AIMessage | None = None
+    async for message in messages:
+        whole = _join(whole, message)
+        yield message
+    _refuse_if_truncated(whole)
+
+
+refuse_truncated: RunnableGenerator[AIMessage, AIMessage] = RunnableGenerator(
+    _pass_unless_truncated, _apass_unless_truncated, name="refuse_truncated"
+)
+"""Passes the model's answer on; raises ``StructuredOutputTruncatedError`` at its end if
+``max_tokens`` cut it off."""

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-import warnings
-from collections.abc import AsyncIterator, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Self
 
-import langchain_core
-import pydantic
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
@@ -24,16 +17,10 @@ from langchain_core.outputs import (
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import Field, field_validator, model_validator
 
-import lmstudio_provider
 from lmstudio_provider import __version__
 from lmstudio_provider.langchain._clients import LMStudioConnection
 from lmstudio_provider.langchain._messages import to_lmstudio_messages
-from lmstudio_provider.langchain._outputs import (
-    PROVIDER,
-    ai_message,
-    chunk_message,
-    last_chunk,
-)
+from lmstudio_provider.langchain._outputs import PROVIDER, ai_message, chunk_message, last_chunk
 from lmstudio_provider.langchain._streaming import LEAN_STREAMING, astream_lean, stream_lean
 from lmstudio_provider.langchain._structured import (
     StructuredOutputMethod,
@@ -41,18 +28,17 @@ from lmstudio_provider.langchain._structured import (
     ToolLike,
     format_tools,
     normalise_tool_choice,
+    refuse_truncated,
     structured_output_plan,
     with_raw,
 )
-from lmstudio_provider.langchain._truncation import refuse_truncated
 from lmstudio_provider.transport import (
     ChatOptions,
     ChatParamFields,
     ChatResponse,
-    ConfigError,
-    closest_name,
-    looks_like_token,
-    looks_secret,
+    collect_unknown_keywords,
+    field_keywords,
+    split_call_options,
 )
 
 __all__ = ["ChatLMStudio"]
@@ -60,60 +46,10 @@ __all__ = ["ChatLMStudio"]
 # What LangSmith shows as the model when none is named: LM Studio's own alias for
 # "whatever model is loaded".
 LOADED_MODEL = "local-model"
-_REQUEST_FIELDS = ("tools", "tool_choice", "response_format")
 SAMPLING_PARAMETERS = tuple(ChatParamFields.model_fields)
-# What a call (``invoke``, ``stream``, ``bind``...) may pass, besides ``stream``.
-_CALL_PARAMETERS = frozenset(
-    ("model", "stop", "stream_usage", "extra_body", *_REQUEST_FIELDS, *SAMPLING_PARAMETERS)
-)
-
-
-# Frames a warning skips to point at the user's line: pydantic's, LangChain's, ours and
-# asyncio's (an ``ainvoke`` runs in a task of its own, away from the caller's frame).
-_LIBRARY_DIRS = tuple(
-    os.path.join(Path(module.__file__ or "").parent, "")
-    for module in (pydantic, langchain_core, lmstudio_provider, asyncio)
-)
-
-
-def _user_stacklevel() -> int:
-    """The ``stacklevel`` that points ``warnings.warn`` (called by this function's caller)
-    at the first frame outside the libraries; none there: at the caller's caller."""
-    level, frame = 1, sys._getframe(1)
-    while frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
-        if frame.f_back is None:
-            return 2
-        level, frame = level + 1, frame.f_back
-    return level
-
-
-def _did_you_mean(key: str, known: Collection[str]) -> str:
-    close = closest_name(key, sorted(known))
-    return f" (did you mean {close}?)" if close else ""
-
-
-def _warn_unknown_call_keyword(key: str) -> None:
-    """Say that a call's unknown keyword goes to LM Studio as it is, like the constructor."""
-    warnings.warn(
-        f"{key} is not a ChatLMStudio parameter{_did_you_mean(key, _CALL_PARAMETERS)}: "
-        "it is sent in the request body as it is. Per-call parameters: "
-        f"{', '.join(sorted(_CALL_PARAMETERS))}. Pass deliberate extras in extra_body "
-        f"(extra_body={{{key!r}: ...}}) to silence this warning.",
-        UserWarning,
-        stacklevel=_user_stacklevel(),
-    )
-
-
-def _refuse_credential_keyword(key: str, value: Any) -> None:
-    """A call's unknown keyword that looks like a credential is refused, never sent."""
-    if looks_secret(key) or looks_like_token(value):
-        raise ConfigError(
-            f"{key} is not a ChatLMStudio parameter{_did_you_mean(key, _CALL_PARAMETERS)} and "
-            "looks like a credential, so it is refused: nothing was sent (its value is not "
-            "shown).",
-            hint="Pass the server's token as api_key=... when constructing ChatLMStudio (or "
-            "set LMSTUDIO_API_KEY); put a deliberate extra request field in extra_body.",
-        )
+# Keyword rules are the transport's; these say whose words the messages use.
+_OWNER = "ChatLMStudio"
+_LIBRARY = ("langchain_core",)  # a warning points past its frames, at the user's line
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +66,8 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
     """LM Studio chat model integration: any model LM Studio serves, through its local server.
 
     Setup:
-        Install ``lmstudio-provider`` with its LangChain extra, start LM Studio's server
-        (Developer tab > Start Server, or ``lms server start``) and load a model
-        (``lms load qwen2.5-7b-instruct``).
+        Install the LangChain extra, start LM Studio's server (Developer tab > Start
+        Server, or ``lms server start``) and load a model (``lms load qwen3-8b``).
 
         .. code-block:: bash
 
@@ -142,38 +77,27 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
 
     Key init args — completion params:
         model: str | None
-            LM Studio model id, or a unique part of one (``"qwen"``). Unset: the
-            configured default model, else the model LM Studio has loaded.
-        temperature: float | None
-            Sampling temperature, 0 to 2.
-        max_tokens: int | None
-            Maximum number of tokens to generate (-1: no limit).
-        stop, top_p, frequency_penalty, presence_penalty, seed:
-            The OpenAI-standard sampling parameters.
+            A model id or a unique part of one; unset: the configured default model,
+            else the loaded one.
+        temperature, max_tokens, stop, top_p, frequency_penalty, presence_penalty, seed:
+            The OpenAI-standard parameters.
         top_k, min_p, repeat_penalty, ttl, draft_model, logit_bias, mirostat_mode,
         mirostat_tau, mirostat_eta, cache_prompt, reasoning_effort:
-            LM Studio's extensions (see "LM Studio extensions" below).
+            LM Studio's extensions.
         stream_usage: bool
-            Report token usage on the last chunk of a stream (default ``True``).
+            Token usage on a stream's last chunk (default ``True``).
 
-        These fields, their ranges and descriptions are ``ChatParamFields``'s (in
-        ``lmstudio_provider.transport``), shared with the transport and the ``llm``
-        plugin; a value out of range fails at construction, and per call before
-        anything is sent.
+        The parameters are ``ChatParamFields``'s, shared with the transport and the
+        ``llm`` plugin; a value out of range fails at construction, or before a call
+        sends anything. Any of them can be overridden per call
+        (``llm.invoke(msgs, top_k=20)``).
 
     Key init args — client params:
-        base_url: str | None
-            The server, e.g. ``http://localhost:1234`` (``/v1`` may follow).
-        api_key: SecretStr | None
-            API token (``LMSTUDIO_API_KEY``), when the server requires authentication.
-        timeout: float | None
-            Read timeout in seconds (default 60).
-        max_retries: int | None
-            Retries of failed connections, 502/503/504 and model-loading answers (default 2).
+        base_url, api_key, timeout, max_retries, load_timeout:
+            Unset: the shared settings (environment, then
+            ``~/.config/lmstudio-provider/config.yaml``), as for ``llm``.
         settings: Settings | None
-            The shared settings of ``lmstudio-provider``; by default they are read from
-            the environment and the YAML file (``~/.config/lmstudio-provider/config.yaml``),
-            so ``llm`` and LangChain are configured alike.
+            Complete settings to start from.
         http_client, http_async_client:
             ``httpx2`` clients to use instead of the model's own.
 
@@ -183,13 +107,15 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
             from lmstudio_provider.langchain import ChatLMStudio
 
             llm = ChatLMStudio(
-                model="qwen2.5-7b-instruct",
+                model="qwen3-8b",
                 temperature=0.2,
                 max_tokens=512,
-                # top_k=40, min_p=0.05, repeat_penalty=1.1, ttl=600, ...
+                top_k=40,  # LM Studio's extensions: min_p, repeat_penalty, ttl, ...
+                reasoning_effort="low",
             )
 
-        Constructing it makes no network call; the model is resolved on first use.
+        Constructing it makes no network call. Errors are ``LMStudioError`` subclasses
+        with LM Studio's message and a ``hint``.
 
     Invoke:
         .. code-block:: python
@@ -202,16 +128,12 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
 
         .. code-block:: python
 
-            AIMessage(
-                content="J'adore la programmation.",
-                response_metadata={
-                    "model_name": "qwen2.5-7b-instruct",
-                    "model_provider": "lmstudio",
-                    "finish_reason": "stop",
-                    ...
-                },
-                usage_metadata={"input_tokens": 28, "output_tokens": 8, "total_tokens": 36},
-            )
+            AIMessage(content="J'adore la programmation.", response_metadata={...},
+                      usage_metadata={"input_tokens": 28, "output_tokens": 8, ...})
+
+        Reasoning, in any of LM Studio's three forms, lands in
+        ``additional_kwargs["reasoning_content"]`` and ``content_blocks``, never in
+        the text.
 
     Stream:
         .. code-block:: python
@@ -219,32 +141,15 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
             for chunk in llm.stream(messages):
                 print(chunk.text, end="", flush=True)
 
-        .. code-block:: python
-
-            stream = llm.stream(messages)
-            full = next(stream)
-            for chunk in stream:
-                full += chunk
-            full.usage_metadata  # on the last chunk, exactly once
-
     Async:
         .. code-block:: python
 
             await llm.ainvoke(messages)
-
             async for chunk in llm.astream(messages):
                 print(chunk.text, end="")
 
-            await llm.abatch([messages, messages])
-
-        The async methods are truly asynchronous (``httpx2.AsyncClient``), with no
-        thread hops.
-
     Tool calling:
         .. code-block:: python
-
-            from pydantic import BaseModel, Field
-
 
             class GetWeather(BaseModel):
                 '''Get the current weather in a given location.'''
@@ -252,56 +157,33 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
                 location: str = Field(..., description="The city, e.g. Paris")
 
 
-            llm_with_tools = llm.bind_tools([GetWeather], tool_choice="auto")
-            ai_msg = llm_with_tools.invoke("What is the weather like in Paris?")
-            ai_msg.tool_calls
+            llm.bind_tools([GetWeather], tool_choice="GetWeather").invoke(
+                "What is the weather like in Paris?"
+            ).tool_calls
 
         .. code-block:: python
 
             [{"name": "GetWeather", "args": {"location": "Paris"}, "id": "call_...",
               "type": "tool_call"}]
 
-        ``tool_choice`` takes ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True``
-        (some tool must be called) or a tool name. LM Studio itself accepts only
-        ``auto | none | required``: a tool name is sent as ``"required"`` with only that
-        tool. Tool calls stream as ``tool_call_chunks``; ids missing from the server
-        are generated. Histories with tool calls and ``ToolMessage``s (string or list
-        content, ``status="error"``) are sent in the form LM Studio accepts.
-
     Structured output:
         .. code-block:: python
 
-            from typing import Optional
-
-
             class Joke(BaseModel):
-                '''Joke to tell user.'''
-
-                setup: str = Field(description="The setup of the joke")
-                punchline: str = Field(description="The punchline to the joke")
-                rating: Optional[int] = Field(description="How funny, from 1 to 10")
+                setup: str
+                punchline: str
 
 
-            structured_llm = llm.with_structured_output(Joke)
-            structured_llm.invoke("Tell me a joke about cats")
+            llm.with_structured_output(Joke).invoke("Tell me a joke about cats")
 
         .. code-block:: python
 
             Joke(setup="Why was the cat sitting on the computer?",
-                 punchline="To keep an eye on the mouse!", rating=None)
-
-        ``method="json_schema"`` (the default) uses LM Studio's constrained decoding;
-        ``"function_calling"`` forces a tool call; ``"json_mode"`` asks for any JSON
-        object (sent as a ``json_schema`` of ``{"type": "object"}``, since LM Studio
-        rejects ``json_object``). Schemas may be pydantic (v2 or v1) classes,
-        ``TypedDict``s or JSON schemas; ``include_raw=True`` returns the raw message too.
+                 punchline="To keep an eye on the mouse!")
 
     Image input:
         .. code-block:: python
 
-            import base64
-
-            image_data = base64.b64encode(open("cat.png", "rb").read()).decode()
             message = HumanMessage(
                 content=[
                     {"type": "text", "text": "Describe this image."},
@@ -310,64 +192,30 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
             )
             ChatLMStudio(model="qwen2.5-vl-7b-instruct").invoke([message])
 
-        LangChain image blocks (base64 or URL) and OpenAI ``image_url`` blocks (data
-        URIs and URLs) are sent to vision models as ``image_url`` parts.
-
     Token usage:
         .. code-block:: python
 
-            ai_msg = llm.invoke(messages)
-            ai_msg.usage_metadata
+            llm.invoke(messages).usage_metadata
 
         .. code-block:: python
 
             {"input_tokens": 28, "output_tokens": 8, "total_tokens": 36}
 
-        Reasoning models add ``output_token_details={"reasoning": ...}`` when LM Studio
-        reports reasoning tokens. Streams carry usage on their last chunk unless
-        ``stream_usage=False``.
-
     Response metadata:
         .. code-block:: python
 
-            ai_msg.response_metadata
+            llm.invoke(messages).response_metadata
 
         .. code-block:: python
 
             {
-                "model_name": "qwen2.5-7b-instruct",  # the model that really answered
+                "model_name": "qwen3-8b",  # the model that really answered
                 "model_provider": "lmstudio",
                 "finish_reason": "stop",
-                "system_fingerprint": "qwen2.5-7b-instruct",
-                "id": "chatcmpl-...",
-                "stats": {"tokens_per_second": 33.0, "time_to_first_token": 0.39,
-                          "stop_reason": "eosFound"},  # when LM Studio sends them
-                "metrics": {"wall_duration_secs": 1.2, "time_to_first_token_secs": 0.4,
-                            "tokens_per_second": 33.0, "retries": 0,
-                            "in_flight_at_start": 0},
+                "stats": {"tokens_per_second": 33.0, ...},  # when LM Studio sends them
+                "metrics": {"wall_duration_secs": 1.2, "time_to_first_token_secs": 0.4, ...},
+                ...
             }
-
-    LM Studio extensions:
-        .. code-block:: python
-
-            llm = ChatLMStudio(
-                model="qwen3-8b",
-                top_k=40,               # sample from the 40 likeliest tokens
-                min_p=0.05,             # drop tokens under 5% of the top token's probability
-                repeat_penalty=1.1,     # discourage repetition
-                ttl=600,                # unload a just-in-time loaded model after 10 idle min
-                draft_model="qwen3-0.6b",  # speculative decoding
-                reasoning_effort="low",    # for reasoning models
-            )
-            llm.invoke("Hi", top_k=20)  # any parameter can be overridden per call
-
-        Reasoning (``reasoning_content``, gpt-oss ``reasoning`` or inline
-        ``<think>...</think>``) lands in ``additional_kwargs["reasoning_content"]`` and
-        as a reasoning block in ``content_blocks``, never in the text. ``extra_body``
-        and ``model_kwargs`` forward anything else verbatim; an unknown keyword, to the
-        constructor or to a call, is forwarded too, with a warning. Errors are the
-        transport's typed ``LMStudioError`` subclasses, with LM Studio's message and a
-        ``hint`` on what to do.
     """
 
     model: str | None = None
@@ -394,23 +242,8 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         """Move unknown constructor arguments into ``model_kwargs``, saying so."""
         if not isinstance(values, dict):
             return values
-        known = {name for name, field in cls.model_fields.items()}
-        known |= {field.alias for field in cls.model_fields.values() if field.alias}
-        unknown = [key for key in values if key not in known]
-        if not unknown:
-            return values
-        values = dict(values)
-        extra = dict(values.get("model_kwargs") or {})
-        for key in unknown:
-            warnings.warn(
-                f"{key} is not a ChatLMStudio field{_did_you_mean(key, known)}: it is sent "
-                "in the request body (model_kwargs). Pass it in model_kwargs to silence "
-                "this warning.",
-                stacklevel=_user_stacklevel(),
-            )
-            extra[key] = values.pop(key)
-        values["model_kwargs"] = extra
-        return values
+        known = field_keywords(cls)
+        return collect_unknown_keywords(values, known, owner=_OWNER, skip_packages=_LIBRARY)
 
     @field_validator("stop", mode="before")
     @classmethod
@@ -481,27 +314,19 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         call.pop("stream", None)
         model = call.pop("model", None) or self.model
         stream_usage = call.pop("stream_usage", None)
-        options: dict[str, Any] = self._sampling_params()
-        for name in SAMPLING_PARAMETERS:
-            if (value := call.pop(name, None)) is not None:
-                options[name] = value
         if stop:
-            options["stop"] = stop
-        for name in _REQUEST_FIELDS:
-            if (value := call.pop(name, None)) is not None:
-                options[name] = value
-        extra = {**self.model_kwargs, **(self.extra_body or {})}
-        extra.update(call.pop("extra_body", None) or {})
-        for key, value in call.items():  # any other keyword goes to LM Studio, with a warning
-            _refuse_credential_keyword(key, value)
-            _warn_unknown_call_keyword(key)
-        extra.update(call)
-        if extra:
-            options["extra_body"] = extra
+            call["stop"] = stop
+        defaults = {
+            **self._sampling_params(),
+            "extra_body": {**self.model_kwargs, **(self.extra_body or {})},
+        }
+        options = split_call_options(
+            defaults, call, owner=_OWNER, also=("model", "stream_usage"), skip_packages=_LIBRARY
+        )
         return _Request(
             model,
             to_lmstudio_messages(messages),
-            options,  # type: ignore[arg-type]
+            options,
             self.stream_usage if stream_usage is None else bool(stream_usage),
         )
 

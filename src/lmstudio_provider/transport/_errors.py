@@ -10,7 +10,7 @@ before it (text, reasoning, tool calls, usage), so nothing is lost.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from lmstudio_provider.transport._results import ChatResponse
@@ -35,6 +35,7 @@ __all__ = [
     "ServerError",
     "ServerUnreachableError",
     "StreamInterruptedError",
+    "StructuredOutputTruncatedError",
     "TooManyOpenFilesError",
 ]
 
@@ -198,6 +199,23 @@ class ProtocolError(LMStudioError):
 
 class StreamInterruptedError(ProtocolError):
     """The stream ended before a finish reason or ``[DONE]``; ``partial`` holds what arrived."""
+
+
+class StructuredOutputTruncatedError(LMStudioError):
+    """A structured answer was cut off by ``max_tokens`` (finish reason ``length``) before
+    its JSON closed: there is nothing to parse. ``raw`` is the answer as it arrived, as the
+    front end shows answers (a LangChain ``AIMessage``, say)."""
+
+    status_code = 400
+
+    def __init__(self, raw: Any, *, output_tokens: int | None, hint: str) -> None:
+        after = f" after {output_tokens} tokens" if output_tokens else ""
+        super().__init__(
+            f"The structured answer was cut off{after}: the model reached max_tokens "
+            "(finish_reason 'length') before closing its JSON, so there is nothing to parse.",
+            hint=hint,
+        )
+        self.raw = raw
 
 
 class LMStudioTimeoutError(LMStudioError, TimeoutError):
