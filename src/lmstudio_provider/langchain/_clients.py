@@ -45,15 +45,12 @@ class LMStudioConnection(BaseModel):
             raise config_error_from_validation(error, owner=owner) from None
 
     base_url: str | None = None
-    """LM Studio's server, e.g. ``http://localhost:1234`` (``/v1`` may follow).
-
-    Unset: ``LMSTUDIO_BASE_URL``, then ``inference.base_url`` in the YAML file, then
-    ``http://localhost:1234``."""
+    """LM Studio's server, e.g. ``http://localhost:1234`` (``/v1`` may follow); unset:
+    ``LMSTUDIO_BASE_URL``, then ``inference.base_url`` in the YAML file."""
 
     api_key: SecretStr | None = None
-    """API token, when the server requires one (LM Studio 0.4+).
-
-    Unset: ``LMSTUDIO_API_KEY`` (or ``LM_API_TOKEN``), then ``inference.api_key``."""
+    """API token, when the server requires one (LM Studio 0.4+); unset:
+    ``LMSTUDIO_API_KEY`` (or ``LM_API_TOKEN``), then ``inference.api_key``."""
 
     timeout: float | None = None
     """Read timeout in seconds: the longest wait for the next bytes (default 60)."""
@@ -62,19 +59,17 @@ class LMStudioConnection(BaseModel):
     """Retries of failed connections, 502/503/504 and model-loading answers (default 2)."""
 
     load_timeout: float | None = None
-    """Longest wait, in seconds, for a model that is not loaded yet: LM Studio loads it
-    just in time and sends nothing until then (default 600, ``http.load_timeout_secs``)."""
+    """Longest wait, in seconds, for a model LM Studio loads just in time (default 600)."""
 
     settings: Settings | None = Field(default=None, exclude=True)
-    """Complete shared settings to start from (default: read them from the environment
-    and the YAML file); the fields above override them."""
+    """Complete shared settings to start from (default: from the environment and the
+    YAML file); the fields above override them."""
 
     http_client: httpx2.Client | None = Field(default=None, exclude=True)
-    """An ``httpx2.Client`` for sync calls (its ``base_url`` and headers are used as they
-    are); it is not closed by this model."""
+    """An ``httpx2.Client`` for sync calls, used as it is and never closed by this model."""
 
     http_async_client: httpx2.AsyncClient | None = Field(default=None, exclude=True)
-    """An ``httpx2.AsyncClient`` for async calls; it is not closed by this model."""
+    """An ``httpx2.AsyncClient`` for async calls, used as it is and never closed here."""
 
     _settings: Settings = PrivateAttr()
     _sync_transport: LMStudioClient | None = PrivateAttr(default=None)
@@ -106,32 +101,18 @@ class LMStudioConnection(BaseModel):
 
     @property
     def client(self) -> LMStudioClient:
-        """The transport client this model talks through, for what LangChain has no word
-        for: LM Studio's model runtime (``load_model``, ``loaded_models``,
-        ``unload_model``, ``download_model``, ``warm_model``), ``list_models``, ``health``.
-
-        Example:
-            .. code-block:: python
-
-                chat = ChatLMStudio(model="qwen/qwen3-4b-2507")
-                chat.client.load_model("qwen/qwen3-4b-2507", context_length=8192)
-        """
-        return self._transport()
-
-    @property
-    def async_client(self) -> AsyncLMStudioClient:
-        """The async twin of ``client`` (``await chat.async_client.load_model(...)``)."""
-        return self._atransport()
-
-    def _transport(self) -> LMStudioClient:
-        """The sync transport, created on first use and reused (closed when collected)."""
+        """The transport client this model talks through (created on first use), for what
+        LangChain has no word for: LM Studio's model runtime (``load_model``,
+        ``loaded_models``, ``unload_model``, ``download_model``, ``warm_model``),
+        ``list_models``, ``health``: ``chat.client.load_model("qwen3-8b")``."""
         if self._sync_transport is None:
             self._sync_transport = LMStudioClient(self._settings, http_client=self.http_client)
         return self._sync_transport
 
-    def _atransport(self) -> AsyncLMStudioClient:
-        """The async transport, created on first use and reused: it keeps a pool per event
-        loop, each closed as its loop shuts down."""
+    @property
+    def async_client(self) -> AsyncLMStudioClient:
+        """The async twin of ``client``: one connection pool per event loop, each closed as
+        its loop shuts down (``await chat.async_client.load_model(...)``)."""
         if self._async_transport is None:
             self._async_transport = AsyncLMStudioClient(
                 self._settings, http_client=self.http_async_client

@@ -1,13 +1,6 @@
-"""LangChain messages to the chat messages LM Studio accepts.
-
-LM Studio speaks OpenAI's chat format with a few restrictions of its own: an
-assistant message's ``content`` must be a string even beside tool calls (``null`` is
-rejected), a tool message's content must be a string (a list is rejected), and a
-tool-call id must not be empty. Blocks other providers put in histories
-(Anthropic's ``tool_use`` and ``thinking``, v1 ``reasoning`` and ``tool_call``
-blocks) are stripped: the tool calls travel in ``tool_calls``, and reasoning is
-never sent back.
-"""
+"""LangChain messages as the chat messages LM Studio accepts: an assistant's and a tool
+result's content is a string (``null`` and lists are rejected), a tool-call id is never
+empty, and other providers' tool-call and reasoning blocks are dropped."""
 
 from __future__ import annotations
 
@@ -30,8 +23,6 @@ from langchain_core.messages import (
 )
 
 from lmstudio_provider.transport import new_tool_call_id
-
-__all__ = ["to_lmstudio_messages"]
 
 # Blocks that carry no input for LM Studio: tool calls travel in `tool_calls`,
 # reasoning is the model's own and is not sent back.

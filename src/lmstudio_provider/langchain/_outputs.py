@@ -1,10 +1,6 @@
-"""The transport's answers as LangChain messages.
-
-Reasoning (in whichever of LM Studio's three forms it came) is already split out
-of the text by the transport; it lands in ``additional_kwargs["reasoning_content"]``,
-from which ``content_blocks`` derives a reasoning block. Usage and metadata come
-once: on the message, or on the last chunk of a stream.
-"""
+"""The transport's answers as LangChain messages: reasoning (already split out of the
+text) in ``additional_kwargs["reasoning_content"]``; usage and metadata once, on the
+message or on a stream's last chunk."""
 
 from __future__ import annotations
 
@@ -18,8 +14,6 @@ from langchain_core.output_parsers.openai_tools import parse_tool_call
 from langchain_core.outputs import ChatGenerationChunk
 
 from lmstudio_provider.transport import ChatChunk, ChatResponse, Usage
-
-__all__ = ["PROVIDER", "ai_message", "chunk_message", "last_chunk", "usage_metadata"]
 
 PROVIDER = "lmstudio"
 

@@ -1,16 +1,11 @@
-"""A lean ``stream``/``astream`` run: the callbacks of core's, without its per-chunk cost.
+"""A lean ``stream``/``astream``: core's callbacks without core's per-chunk cost.
 
-``BaseChatModel.stream`` keeps every chunk of the answer in a list and merges them
-at the end for ``on_llm_end``. Thousands of retained pydantic objects make the
-garbage collector scan the heap again and again: that, not the HTTP, was most of
-the CPU a streamed chunk cost. The transport already aggregates the answer, so this
-run hands ``on_llm_end`` the transport's result and keeps no chunk.
-
-Everything else is core's sequence, step for step: the same start, token, end and
-error callbacks, the same invocation params, options and tracing metadata, the rate
-limiter, and chunk ids from the run id. Core's helpers are private, so they are
-imported defensively: without them (another ``langchain-core``), ``LEAN_STREAMING``
-is false and the chat model uses core's own ``stream``.
+``BaseChatModel.stream`` keeps every chunk to merge them for ``on_llm_end``; thousands of
+retained pydantic objects made the garbage collector most of a chunk's CPU. The
+transport already aggregates the answer, so this run hands ``on_llm_end`` its result
+and keeps no chunk. Everything else is core's sequence, step for step. Core's helpers
+are private: without them (another ``langchain-core``) ``LEAN_STREAMING`` is false and
+core's own ``stream`` is used.
 """
 
 from __future__ import annotations
@@ -44,8 +39,6 @@ try:
     LEAN_STREAMING = True
 except ImportError:  # pragma: no cover - another langchain-core: core's stream is used
     LEAN_STREAMING = False
-
-__all__ = ["LEAN_STREAMING", "AsyncChunkSource", "ChunkSource", "astream_lean", "stream_lean"]
 
 ChunkSource = Callable[
     [list[BaseMessage], list[str] | None, str, list[ChatResponse], dict[str, Any]],

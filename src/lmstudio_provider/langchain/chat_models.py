@@ -84,20 +84,15 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         top_k, min_p, repeat_penalty, ttl, draft_model, logit_bias, mirostat_mode,
         mirostat_tau, mirostat_eta, cache_prompt, reasoning_effort:
             LM Studio's extensions.
-        stream_usage: bool
-            Token usage on a stream's last chunk (default ``True``).
 
         The parameters are ``ChatParamFields``'s, shared with the transport and the
-        ``llm`` plugin; a value out of range fails at construction, or before a call
-        sends anything. Any of them can be overridden per call
-        (``llm.invoke(msgs, top_k=20)``).
+        ``llm`` plugin, checked at construction and before a call sends anything; any of
+        them can be overridden per call (``llm.invoke(msgs, top_k=20)``).
 
     Key init args — client params:
-        base_url, api_key, timeout, max_retries, load_timeout:
+        base_url, api_key, timeout, max_retries, load_timeout, settings:
             Unset: the shared settings (environment, then
             ``~/.config/lmstudio-provider/config.yaml``), as for ``llm``.
-        settings: Settings | None
-            Complete settings to start from.
         http_client, http_async_client:
             ``httpx2`` clients to use instead of the model's own.
 
@@ -106,13 +101,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
 
             from lmstudio_provider.langchain import ChatLMStudio
 
-            llm = ChatLMStudio(
-                model="qwen3-8b",
-                temperature=0.2,
-                max_tokens=512,
-                top_k=40,  # LM Studio's extensions: min_p, repeat_penalty, ttl, ...
-                reasoning_effort="low",
-            )
+            llm = ChatLMStudio(model="qwen3-8b", temperature=0.2, top_k=40)
 
         Constructing it makes no network call. Errors are ``LMStudioError`` subclasses
         with LM Studio's message and a ``hint``.
@@ -120,20 +109,15 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
     Invoke:
         .. code-block:: python
 
-            messages = [
-                ("system", "You translate English to French."),
-                ("human", "I love programming."),
-            ]
+            messages = [("system", "Translate to French."), ("human", "I love programming.")]
             llm.invoke(messages)
 
         .. code-block:: python
 
-            AIMessage(content="J'adore la programmation.", response_metadata={...},
-                      usage_metadata={"input_tokens": 28, "output_tokens": 8, ...})
+            AIMessage(content="J'adore la programmation.", response_metadata={...}, ...)
 
         Reasoning, in any of LM Studio's three forms, lands in
-        ``additional_kwargs["reasoning_content"]`` and ``content_blocks``, never in
-        the text.
+        ``additional_kwargs["reasoning_content"]`` and ``content_blocks``, not the text.
 
     Stream:
         .. code-block:: python
@@ -152,19 +136,16 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         .. code-block:: python
 
             class GetWeather(BaseModel):
-                '''Get the current weather in a given location.'''
+                '''Get the current weather in a given city.'''
 
-                location: str = Field(..., description="The city, e.g. Paris")
+                city: str
 
 
-            llm.bind_tools([GetWeather], tool_choice="GetWeather").invoke(
-                "What is the weather like in Paris?"
-            ).tool_calls
+            llm.bind_tools([GetWeather]).invoke("Weather in Paris?").tool_calls
 
         .. code-block:: python
 
-            [{"name": "GetWeather", "args": {"location": "Paris"}, "id": "call_...",
-              "type": "tool_call"}]
+            [{"name": "GetWeather", "args": {"city": "Paris"}, "id": "call_...", ...}]
 
     Structured output:
         .. code-block:: python
@@ -178,18 +159,13 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
 
         .. code-block:: python
 
-            Joke(setup="Why was the cat sitting on the computer?",
-                 punchline="To keep an eye on the mouse!")
+            Joke(setup="Why was the cat on the computer?", punchline="To watch the mouse!")
 
     Image input:
         .. code-block:: python
 
-            message = HumanMessage(
-                content=[
-                    {"type": "text", "text": "Describe this image."},
-                    {"type": "image", "base64": image_data, "mime_type": "image/png"},
-                ]
-            )
+            image = {"type": "image", "base64": image_data, "mime_type": "image/png"}
+            message = HumanMessage(content=[{"type": "text", "text": "Describe it."}, image])
             ChatLMStudio(model="qwen2.5-vl-7b-instruct").invoke([message])
 
     Token usage:
@@ -338,7 +314,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         **kwargs: Any,
     ) -> LangChainResult:
         request = self._request(messages, stop, kwargs)
-        result = self._transport().chat(request.messages, model=request.model, **request.options)
+        result = self.client.chat(request.messages, model=request.model, **request.options)
         return _chat_result(result)
 
     async def _agenerate(
@@ -349,7 +325,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         **kwargs: Any,
     ) -> LangChainResult:
         request = self._request(messages, stop, kwargs)
-        client = self._atransport()
+        client = self.async_client
         result = await client.chat(request.messages, model=request.model, **request.options)
         return _chat_result(result)
 
@@ -365,9 +341,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         """The answer's chunks, then the closing one; the whole result goes to ``results``."""
         request = self._request(messages, stop, kwargs)
-        stream = self._transport().stream_chat(
-            request.messages, model=request.model, **request.options
-        )
+        stream = self.client.stream_chat(request.messages, model=request.model, **request.options)
         with stream:
             for chunk in stream:
                 if (generation := chunk_message(chunk, message_id)) is not None:
@@ -384,7 +358,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         kwargs: dict[str, Any],
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._request(messages, stop, kwargs)
-        client = self._atransport()
+        client = self.async_client
         stream = client.stream_chat(request.messages, model=request.model, **request.options)
         async with stream:
             async for chunk in stream:

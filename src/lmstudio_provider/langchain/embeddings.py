@@ -15,9 +15,8 @@ class LMStudioEmbeddings(LMStudioConnection, Embeddings):
     """LM Studio embedding model integration.
 
     Setup:
-        Install ``lmstudio-provider`` with its LangChain extra and download an
-        embedding model in LM Studio (``lms get nomic-embed-text``); LM Studio loads
-        it just in time.
+        Install the LangChain extra and download an embedding model in LM Studio
+        (``lms get nomic-embed-text``); LM Studio loads it just in time.
 
         .. code-block:: bash
 
@@ -25,14 +24,13 @@ class LMStudioEmbeddings(LMStudioConnection, Embeddings):
 
     Key init args:
         model: str | None
-            An embedding model id or a unique part of one. Unset: the loaded (else
-            a downloaded) embedding model. A chat model is refused with the list of
+            An embedding model id or a unique part of one; unset: the loaded (else a
+            downloaded) embedding model. A chat model is refused with the list of
             embedding models.
         batch_size: int
             Texts sent per request (default 64).
-        base_url, api_key, timeout, max_retries, settings, http_client,
-        http_async_client:
-            As for ``ChatLMStudio``: the shared settings by default.
+        base_url, api_key, timeout, max_retries, settings, http_client, http_async_client:
+            As for ``ChatLMStudio``.
 
     Instantiate:
         .. code-block:: python
@@ -44,22 +42,12 @@ class LMStudioEmbeddings(LMStudioConnection, Embeddings):
     Embed single text:
         .. code-block:: python
 
-            vector = embed.embed_query("The meaning of life is 42")
-            vector[:3]
-
-        .. code-block:: python
-
-            [-0.024603435769677162, -0.007543657906353474, 0.0039630369283258915]
+            embed.embed_query("The meaning of life is 42")[:3]  # [-0.0246, -0.0075, 0.0039]
 
     Embed multiple texts:
         .. code-block:: python
 
-            vectors = embed.embed_documents(["Document 1...", "Document 2..."])
-            len(vectors), len(vectors[0])
-
-        .. code-block:: python
-
-            (2, 768)
+            vectors = embed.embed_documents(["Document 1...", "Document 2..."])  # 2 x 768
 
     Async:
         .. code-block:: python
@@ -78,7 +66,7 @@ class LMStudioEmbeddings(LMStudioConnection, Embeddings):
         """Embed ``texts``; one vector per text, in order."""
         if not texts:
             return []
-        result = self._transport().embed(texts, model=self.model, batch_size=self.batch_size)
+        result = self.client.embed(texts, model=self.model, batch_size=self.batch_size)
         return result.vectors
 
     def embed_query(self, text: str) -> list[float]:
@@ -89,7 +77,7 @@ class LMStudioEmbeddings(LMStudioConnection, Embeddings):
         """Embed ``texts`` asynchronously; one vector per text, in order."""
         if not texts:
             return []
-        client = self._atransport()
+        client = self.async_client
         result = await client.embed(texts, model=self.model, batch_size=self.batch_size)
         return result.vectors
 
