@@ -51,52 +51,51 @@ AsyncChunkSource = Callable[
 ]
 
 
-class _Run:
-    """What core's ``stream`` prepares before the first chunk."""
-
-    def __init__(
-        self,
-        model: BaseChatModel,
-        input: LanguageModelInput,
-        config: RunnableConfig | None,
-        stop: list[str] | None,
-        kwargs: dict[str, Any],
-    ) -> None:
-        self.config = ensure_config(config)
-        self.messages = model._convert_input(input).to_messages()
-        structured = kwargs.pop("ls_structured_output_format", None) or kwargs.pop(
-            "structured_output_format", None
-        )
-        self.params = model._get_invocation_params(stop=stop, **kwargs)
-        self.options = {
-            "stop": stop,
-            **{key: self.params[key] for key in kwargs if key in self.params},
-            **_format_ls_structured_output(structured),
-        }
-        self.inheritable_metadata = {
-            **(self.config.get("metadata") or {}),
-            **model._get_ls_params_with_defaults(stop=stop, **kwargs),
-        }
-
-    def configure_args(self, model: BaseChatModel) -> tuple[Any, ...]:
-        return (
-            self.config.get("callbacks"),
-            model.callbacks,
-            model.verbose,
-            self.config.get("tags"),
-            model.tags,
-            self.inheritable_metadata,
-            model.metadata,
-        )
-
-    def start_kwargs(self) -> dict[str, Any]:
-        return {
-            "invocation_params": self.params,
-            "options": self.options,
-            "name": self.config.get("run_name"),
-            "run_id": self.config.pop("run_id", None),
-            "batch_size": 1,
-        }
+def _start(
+    model: BaseChatModel,
+    manager_class: type[CallbackManager] | type[AsyncCallbackManager],
+    input: LanguageModelInput,
+    config: RunnableConfig | None,
+    stop: list[str] | None,
+    kwargs: dict[str, Any],
+) -> tuple[Any, list[BaseMessage]]:
+    """What core's ``stream`` does before the first chunk: the start callbacks (their run
+    managers, awaitable from an ``AsyncCallbackManager``) and the input as messages."""
+    config = ensure_config(config)
+    messages = model._convert_input(input).to_messages()
+    structured = kwargs.pop("ls_structured_output_format", None) or kwargs.pop(
+        "structured_output_format", None
+    )
+    params = model._get_invocation_params(stop=stop, **kwargs)
+    options = {
+        "stop": stop,
+        **{key: params[key] for key in kwargs if key in params},
+        **_format_ls_structured_output(structured),
+    }
+    inheritable_metadata = {
+        **(config.get("metadata") or {}),
+        **model._get_ls_params_with_defaults(stop=stop, **kwargs),
+    }
+    manager = manager_class.configure(
+        config.get("callbacks"),
+        model.callbacks,
+        model.verbose,
+        config.get("tags"),
+        model.tags,
+        inheritable_metadata,
+        model.metadata,
+        langsmith_inheritable_metadata=_filter_invocation_params_for_tracing(params),
+    )
+    started = manager.on_chat_model_start(
+        model._serialized,
+        [_format_for_tracing(messages)],
+        invocation_params=params,
+        options=options,
+        name=config.get("run_name"),
+        run_id=config.pop("run_id", None),
+        batch_size=1,
+    )
+    return started, messages
 
 
 def _error_response(error: BaseException, message_id: str) -> LLMResult:
@@ -132,21 +131,15 @@ def stream_lean(
     kwargs: dict[str, Any],
 ) -> Iterator[AIMessageChunk]:
     """Core's ``BaseChatModel.stream``, fed by ``source``, keeping no chunk."""
-    run = _Run(model, input, config, stop, kwargs)
-    manager = CallbackManager.configure(
-        *run.configure_args(model),
-        langsmith_inheritable_metadata=_filter_invocation_params_for_tracing(run.params),
-    )
-    (run_manager,) = manager.on_chat_model_start(
-        model._serialized, [_format_for_tracing(run.messages)], **run.start_kwargs()
-    )
+    started, messages = _start(model, CallbackManager, input, config, stop, kwargs)
+    (run_manager,) = started
     if model.rate_limiter:
         model.rate_limiter.acquire(blocking=True)
     message_id = f"{LC_ID_PREFIX}-{run_manager.run_id}"
     results: list[ChatResponse] = []
     chunk: ChatGenerationChunk | None = None
     try:
-        messages = _normalize_messages(run.messages)
+        messages = _normalize_messages(messages)
         on_token = run_manager.on_llm_new_token
         for chunk in source(messages, stop, message_id, results, kwargs):
             on_token(chunk.text, chunk=chunk)
@@ -166,21 +159,15 @@ async def astream_lean(
     kwargs: dict[str, Any],
 ) -> AsyncIterator[AIMessageChunk]:
     """Core's ``BaseChatModel.astream``, fed by ``source``, keeping no chunk."""
-    run = _Run(model, input, config, stop, kwargs)
-    manager = AsyncCallbackManager.configure(
-        *run.configure_args(model),
-        langsmith_inheritable_metadata=_filter_invocation_params_for_tracing(run.params),
-    )
-    (run_manager,) = await manager.on_chat_model_start(
-        model._serialized, [_format_for_tracing(run.messages)], **run.start_kwargs()
-    )
+    started, messages = _start(model, AsyncCallbackManager, input, config, stop, kwargs)
+    (run_manager,) = await started
     if model.rate_limiter:
         await model.rate_limiter.aacquire(blocking=True)
     message_id = f"{LC_ID_PREFIX}-{run_manager.run_id}"
     results: list[ChatResponse] = []
     chunk: ChatGenerationChunk | None = None
     try:
-        messages = _normalize_messages(run.messages)
+        messages = _normalize_messages(messages)
         on_token = run_manager.on_llm_new_token
         async for chunk in source(messages, stop, message_id, results, kwargs):
             await on_token(chunk.text, chunk=chunk)
