@@ -79,7 +79,7 @@ def _assistant(message: AIMessage) -> dict[str, Any]:
     # A string, never null: LM Studio rejects `"content": null` beside tool calls.
     out: dict[str, Any] = {"role": "assistant", "content": _text_only(message.content)}
     calls = [_tool_call(call) for call in message.tool_calls]
-    calls += [_invalid_tool_call(call) for call in message.invalid_tool_calls]
+    calls += [_tool_call(call) for call in message.invalid_tool_calls]
     if calls:
         out["tool_calls"] = calls
     if message.name:
@@ -87,20 +87,17 @@ def _assistant(message: AIMessage) -> dict[str, Any]:
     return out
 
 
-def _tool_call(call: ToolCall) -> dict[str, Any]:
+def _tool_call(call: ToolCall | InvalidToolCall) -> dict[str, Any]:
+    # An invalid call's arguments (a string) go back as the model wrote them, so that the
+    # model can see (and fix) its mistake.
+    args = call.get("args")
     return {
         "id": call.get("id") or new_tool_call_id(),  # an empty id is rejected
         "type": "function",
-        "function": {"name": call["name"], "arguments": json.dumps(call["args"])},
-    }
-
-
-def _invalid_tool_call(call: InvalidToolCall) -> dict[str, Any]:
-    # Sent back as the model wrote it, so the model can see (and fix) its mistake.
-    return {
-        "id": call.get("id") or new_tool_call_id(),
-        "type": "function",
-        "function": {"name": call.get("name") or "", "arguments": call.get("args") or ""},
+        "function": {
+            "name": call.get("name") or "",
+            "arguments": json.dumps(args) if isinstance(args, dict) else args or "",
+        },
     }
 
 

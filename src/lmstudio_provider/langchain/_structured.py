@@ -51,19 +51,13 @@ def normalise_tool_choice(tool_choice: ToolChoice, tools: list[dict[str, Any]]) 
     if tool_choice is None or tool_choice is False:
         return None
     if tool_choice is True:
-        if len(tools) == 1:
-            return tools[0]["function"]["name"]
-        return "required"
+        return tools[0]["function"]["name"] if len(tools) == 1 else "required"
     if isinstance(tool_choice, str | dict):
         return tool_choice
     raise ValueError(
         f"Unrecognized tool_choice {tool_choice!r}: expected a tool name, "
         '"auto", "none", "any", "required", a bool or {"type": "function", ...}.'
     )
-
-
-def _is_pydantic_class(schema: Any) -> bool:
-    return isinstance(schema, type) and is_basemodel_subclass(schema)
 
 
 def _response_format(schema: Any, strict: bool | None) -> dict[str, Any]:
@@ -83,7 +77,7 @@ def structured_output_plan(
     Raises:
         ValueError: for an unknown method, or ``strict`` with ``json_mode``.
     """
-    pydantic_schema = _is_pydantic_class(schema)
+    pydantic_schema = isinstance(schema, type) and is_basemodel_subclass(schema)
     if method == "function_calling":
         tool = convert_to_openai_tool(schema, strict=strict)
         name = tool["function"]["name"]

@@ -275,11 +275,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         return override or self.model or self.lmstudio_settings.default_model or LOADED_MODEL
 
     def _sampling_params(self) -> dict[str, Any]:
-        return {
-            name: value
-            for name in SAMPLING_PARAMETERS
-            if (value := getattr(self, name)) is not None
-        }
+        return self.model_dump(include=set(SAMPLING_PARAMETERS), exclude_none=True)
 
     # -- Requests ---------------------------------------------------------------
 
