@@ -5,7 +5,6 @@ empty, and other providers' tool-call and reasoning blocks are dropped."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import (
@@ -44,16 +43,12 @@ DROPPED_BLOCKS = frozenset(
 )
 
 
-def to_lmstudio_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
-    """Convert a LangChain history to LM Studio's chat messages.
+def to_lmstudio_message(message: BaseMessage) -> dict[str, Any]:
+    """A LangChain message as an LM Studio chat message.
 
     Raises:
         TypeError: for a message type LM Studio has no role for.
     """
-    return [_convert(message) for message in messages]
-
-
-def _convert(message: BaseMessage) -> dict[str, Any]:
     if isinstance(message, HumanMessage):
         out: dict[str, Any] = {"role": "user", "content": _content(message.content)}
         if message.name:
@@ -138,7 +133,8 @@ def _content(content: str | list[str | dict[str, Any]]) -> str | list[dict[str, 
             parts.append({"type": "text", "text": block.get("text", "")})
         elif kind == "image_url":
             image = block["image_url"]
-            parts.append({"type": "image_url", "image_url": _image_url(image)})
+            url = {"url": image} if isinstance(image, str) else dict(image)
+            parts.append({"type": "image_url", "image_url": url})
         elif kind == "image" and isinstance(block.get("source"), dict):
             parts.append(_anthropic_image(block["source"]))
         elif is_data_content_block(block):
@@ -148,10 +144,6 @@ def _content(content: str | list[str | dict[str, Any]]) -> str | list[dict[str, 
     if all(part["type"] == "text" for part in parts):
         return "".join(part["text"] for part in parts)  # the form every server accepts
     return parts
-
-
-def _image_url(image: str | dict[str, Any]) -> dict[str, Any]:
-    return {"url": image} if isinstance(image, str) else dict(image)
 
 
 def _anthropic_image(source: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ off (as ``ChatOpenAI``'s ``LengthFinishReasonError``) rather than as bad JSON.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 from operator import itemgetter
 from typing import Any, Literal
 
@@ -33,11 +33,6 @@ StructuredOutputMethod = Literal["json_schema", "function_calling", "json_mode"]
 ToolChoice = str | bool | dict[str, Any] | None
 ToolLike = dict[str, Any] | type | Callable[..., Any] | BaseTool
 _SCHEMA_NAME = re.compile(r"[^a-zA-Z0-9_-]")
-
-
-def format_tools(tools: Sequence[ToolLike], *, strict: bool | None = None) -> list[dict[str, Any]]:
-    """Tools in OpenAI's function format, which LM Studio reads."""
-    return [convert_to_openai_tool(tool, strict=strict) for tool in tools]
 
 
 def normalise_tool_choice(tool_choice: ToolChoice, tools: list[dict[str, Any]]) -> Any:

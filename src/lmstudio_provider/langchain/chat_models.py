@@ -15,18 +15,18 @@ from langchain_core.outputs import (
     ChatResult as LangChainResult,
 )
 from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, field_validator, model_validator
 
 from lmstudio_provider import __version__
 from lmstudio_provider.langchain._clients import LMStudioConnection
-from lmstudio_provider.langchain._messages import to_lmstudio_messages
+from lmstudio_provider.langchain._messages import to_lmstudio_message
 from lmstudio_provider.langchain._outputs import PROVIDER, ai_message, chunk_message, last_chunk
 from lmstudio_provider.langchain._streaming import LEAN_STREAMING, astream_lean, stream_lean
 from lmstudio_provider.langchain._structured import (
     StructuredOutputMethod,
     ToolChoice,
     ToolLike,
-    format_tools,
     normalise_tool_choice,
     refuse_truncated,
     structured_output_plan,
@@ -46,7 +46,6 @@ __all__ = ["ChatLMStudio"]
 # What LangSmith shows as the model when none is named: LM Studio's own alias for
 # "whatever model is loaded".
 LOADED_MODEL = "local-model"
-SAMPLING_PARAMETERS = tuple(ChatParamFields.model_fields)
 # Keyword rules are the transport's; these say whose words the messages use.
 _OWNER = "ChatLMStudio"
 _LIBRARY = ("langchain_core",)  # a warning points past its frames, at the user's line
@@ -172,10 +171,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         .. code-block:: python
 
             llm.invoke(messages).usage_metadata
-
-        .. code-block:: python
-
-            {"input_tokens": 28, "output_tokens": 8, "total_tokens": 36}
+            # {"input_tokens": 28, "output_tokens": 8, "total_tokens": 36}
 
     Response metadata:
         .. code-block:: python
@@ -275,7 +271,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         return override or self.model or self.lmstudio_settings.default_model or LOADED_MODEL
 
     def _sampling_params(self) -> dict[str, Any]:
-        return self.model_dump(include=set(SAMPLING_PARAMETERS), exclude_none=True)
+        return self.model_dump(include=set(ChatParamFields.model_fields), exclude_none=True)
 
     # -- Requests ---------------------------------------------------------------
 
@@ -297,7 +293,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         )
         return _Request(
             model,
-            to_lmstudio_messages(messages),
+            [to_lmstudio_message(message) for message in messages],
             options,
             self.stream_usage if stream_usage is None else bool(stream_usage),
         )
@@ -442,7 +438,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
             strict: Ask for arguments that match each tool's schema exactly.
             kwargs: Passed on to ``bind``.
         """
-        formatted = format_tools(tools, strict=strict)
+        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
         choice = normalise_tool_choice(tool_choice, formatted)
         if choice is not None:
             kwargs["tool_choice"] = choice
