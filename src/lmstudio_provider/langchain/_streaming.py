@@ -1,11 +1,7 @@
-"""A lean ``stream``/``astream``: core's callbacks without core's per-chunk cost.
-
-``BaseChatModel.stream`` keeps every chunk to merge them for ``on_llm_end``; thousands of
-retained pydantic objects made the garbage collector most of a chunk's CPU. The
-transport already aggregates the answer, so this run hands ``on_llm_end`` its result
-and keeps no chunk. Everything else is core's sequence, step for step. Core's helpers
-are private: without them (another ``langchain-core``) ``LEAN_STREAMING`` is false and
-core's own ``stream`` is used.
+"""A lean ``stream``/``astream``: core's callbacks, step for step, without core's list
+of every chunk (thousands of retained pydantic objects made the garbage collector most
+of a chunk's CPU); ``on_llm_end`` gets the transport's aggregated result instead. Core's
+helpers are private: without them ``LEAN_STREAMING`` is false and core's ``stream`` runs.
 """
 
 from __future__ import annotations

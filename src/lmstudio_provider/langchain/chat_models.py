@@ -43,9 +43,7 @@ from lmstudio_provider.transport import (
 
 __all__ = ["ChatLMStudio"]
 
-# What LangSmith shows as the model when none is named: LM Studio's own alias for
-# "whatever model is loaded".
-LOADED_MODEL = "local-model"
+LOADED_MODEL = "local-model"  # LM Studio's name for the loaded model, shown to LangSmith
 # Keyword rules are the transport's; these say whose words the messages use.
 _OWNER = "ChatLMStudio"
 _LIBRARY = ("langchain_core",)  # a warning points past its frames, at the user's line
@@ -110,10 +108,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
 
             messages = [("system", "Translate to French."), ("human", "I love programming.")]
             llm.invoke(messages)
-
-        .. code-block:: python
-
-            AIMessage(content="J'adore la programmation.", response_metadata={...}, ...)
+            # AIMessage(content="J'adore la programmation.", response_metadata={...}, ...)
 
         Reasoning, in any of LM Studio's three forms, lands in
         ``additional_kwargs["reasoning_content"]`` and ``content_blocks``, not the text.
@@ -141,10 +136,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
 
 
             llm.bind_tools([GetWeather]).invoke("Weather in Paris?").tool_calls
-
-        .. code-block:: python
-
-            [{"name": "GetWeather", "args": {"city": "Paris"}, "id": "call_...", ...}]
+            # [{"name": "GetWeather", "args": {"city": "Paris"}, "id": "call_...", ...}]
 
     Structured output:
         .. code-block:: python
@@ -155,10 +147,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
 
 
             llm.with_structured_output(Joke).invoke("Tell me a joke about cats")
-
-        .. code-block:: python
-
-            Joke(setup="Why was the cat on the computer?", punchline="To watch the mouse!")
+            # Joke(setup="Why was the cat on the computer?", punchline="To watch the mouse!")
 
     Image input:
         .. code-block:: python
@@ -227,8 +216,6 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         self._add_version("lmstudio-provider", __version__)
         return self
 
-    # -- LangChain identity -----------------------------------------------------
-
     @property
     def _llm_type(self) -> str:
         return "lmstudio-chat"
@@ -272,8 +259,6 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
 
     def _sampling_params(self) -> dict[str, Any]:
         return self.model_dump(include=set(ChatParamFields.model_fields), exclude_none=True)
-
-    # -- Requests ---------------------------------------------------------------
 
     def _request(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
@@ -320,8 +305,6 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         client = self.async_client
         result = await client.chat(request.messages, model=request.model, **request.options)
         return _chat_result(result)
-
-    # -- Streaming ----------------------------------------------------------------
 
     def _chunks(
         self,
@@ -416,8 +399,6 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
         if not self._lean_stream_applies(True, kwargs):
             return super().astream(input, config, stop=stop, **kwargs)
         return astream_lean(self, self._achunks, input, config, stop, kwargs)
-
-    # -- Tools and structured output ----------------------------------------------
 
     def bind_tools(
         self,
