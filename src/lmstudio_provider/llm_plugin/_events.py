@@ -14,7 +14,7 @@ import click
 import llm
 from llm.parts import StreamEvent
 
-from lmstudio_provider.transport import ChatChunk, ChatResponse, ToolCall
+from lmstudio_provider.transport import ChatChunk, ChatResponse, ToolCall, ToolCallDelta
 
 TRUNCATED_SCHEMA_WARNING = (
     "Warning: the answer was cut off by max_tokens (finish reason 'length'), so its JSON is "
@@ -49,15 +49,9 @@ class ToolCallIds:
 
 
 def result_events(result: ChatResponse) -> Iterator[StreamEvent]:
-    """The events of a whole (not streamed) answer."""
-    if result.reasoning:
-        yield StreamEvent("reasoning", result.reasoning)
-    for call in result.tool_calls:
-        yield StreamEvent("tool_call_name", call.name, tool_call_id=call.id)
-        if call.arguments:
-            yield StreamEvent("tool_call_args", call.arguments, tool_call_id=call.id)
-    if result.text:
-        yield StreamEvent("text", result.text)
+    """The events of a whole (not streamed) answer: those of one chunk holding it all."""
+    calls = [ToolCallDelta(i, c.id, c.name, c.arguments) for i, c in enumerate(result.tool_calls)]
+    return ToolCallIds().chunk_events(ChatChunk(result.text, result.reasoning, calls))
 
 
 def _arguments(call: ToolCall) -> dict[str, Any]:
