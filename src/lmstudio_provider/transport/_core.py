@@ -71,7 +71,7 @@ from lmstudio_provider.transport._runtime import (
     DownloadWatch,
     LoadResult,
     build_load_body,
-    find_loaded_instance,
+    find_loaded_instances,
     is_unknown_route,
     loaded_instances,
     parse_download_progress,
@@ -188,6 +188,25 @@ class HealthReport:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    def summary(self) -> str:
+        """The report as aligned ``Label:  value`` lines, as ``llm lmstudio health`` prints it."""
+        http = self.http
+        latency = "-" if self.latency_ms is None else f"{self.latency_ms:g} ms"
+        loaded = ", ".join(self.loaded_models) or "none"
+        lines = [
+            f"Status:   {self.status}",
+            f"Server:   {self.base_url} ({self.server_kind})",
+            f"Latency:  {latency}",
+            f"Models:   {self.model_count} listed; loaded: {loaded}",
+            f"HTTP:     timeout {http.get('timeout_secs')} s, "
+            f"connect timeout {http.get('connect_timeout_secs')} s, "
+            f"keep-alive {http.get('keep_alive_secs')} s, "
+            f"max idle connections {http.get('max_idle_connections')}",
+        ]
+        lines += [f"Error:    {self.error}"] if self.error else []
+        lines += [f"Hint:     {self.hint}"] if self.hint else []
+        return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -750,7 +769,7 @@ class ClientCore:
         if instance_ids is None:
             instances = loaded_instances(models)
         else:  # every id is checked before the first is unloaded
-            instances = [find_loaded_instance(name, models) for name in instance_ids]
+            instances = find_loaded_instances(instance_ids, models)
         unloaded: list[str] = []
         for instance in instances:
             call = Call(

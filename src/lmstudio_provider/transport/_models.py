@@ -39,6 +39,12 @@ ModelState = Literal["loaded", "not-loaded", "unknown"]
 ModelKind = Literal["chat", "embeddings"]
 Dialect = Literal["v1", "v0", "openai"]
 LOADED_MODEL_ALIASES = frozenset({"", "local-model"})
+SHOWN_LOAD_OPTIONS = (
+    "flash_attention",
+    "eval_batch_size",
+    "num_experts",
+    "offload_kv_cache_to_gpu",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,14 @@ class LoadedInstance:
     model: str
     context_length: int | None = None
     config: dict[str, Any] = field(default_factory=dict)
+
+    def config_summary(self) -> str:
+        """The load options that tell instances apart, as ``flash_attention=False, ...``
+        ("" when LM Studio reports none of them)."""
+        shown = [
+            f"{name}={self.config[name]}" for name in SHOWN_LOAD_OPTIONS if name in self.config
+        ]
+        return ", ".join(shown)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +128,14 @@ class ModelInfo:
     @property
     def supports_tools(self) -> bool:
         return "tool_use" in self.capabilities
+
+    def context_summary(self) -> str:
+        """The context length as ``loaded/maximum`` tokens when loaded, else the one known
+        ("" when neither is)."""
+        loaded, maximum = self.loaded_context_length, self.max_context_length
+        if loaded and maximum:
+            return f"{loaded}/{maximum}"
+        return str(loaded or maximum or "")
 
     def as_dict(self) -> dict[str, Any]:
         return {

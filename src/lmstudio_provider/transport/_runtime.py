@@ -30,7 +30,9 @@ __all__ = [
     "LoadResult",
     "build_download_body",
     "build_load_body",
-    "find_loaded_instance",
+    "find_loaded_instances",
+    "human_bytes",
+    "human_secs",
     "is_unknown_route",
     "loaded_instances",
     "parse_download_progress",
@@ -67,6 +69,17 @@ class LoadResult:
     requested_context_length: int | None = None
     config: dict[str, Any] = field(default_factory=dict)
 
+    def summary(self) -> str:
+        """``Loaded <model> as <instance> in 2.5 s (context 16384 tokens; 32768 asked).``"""
+        text = f"Loaded {self.model} as {self.instance_id}"
+        if self.load_time_secs is not None:
+            text += f" in {self.load_time_secs:.1f} s"
+        if self.context_length is not None:
+            asked = self.requested_context_length
+            lowered = f"; {asked} asked" if asked and asked != self.context_length else ""
+            text += f" (context {self.context_length} tokens{lowered})"
+        return text + "."
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "instance_id": self.instance_id,
@@ -101,6 +114,25 @@ class DownloadProgress:
             return None
         return min(1.0, self.downloaded_bytes / self.total_bytes)
 
+    def summary(self) -> str:
+        """Sizes, speed and time left for people: ``600.0 kB/1.2 MB  400.0 kB/s  ETA 2s``."""
+        parts = [f"{human_bytes(self.downloaded_bytes)}/{human_bytes(self.total_bytes)}"]
+        if self.bytes_per_second:
+            parts.append(f"{human_bytes(self.bytes_per_second)}/s")
+        if self.eta_secs is not None:
+            parts.append(f"ETA {human_secs(self.eta_secs)}")
+        return "  ".join(parts)
+
+    def as_line(self) -> str:
+        """One ``key=value`` line for scripts (``-`` for what is unknown): ``status=...
+        downloaded_bytes=... total_bytes=... bytes_per_second=... eta_secs=...``."""
+        eta = None if self.eta_secs is None else round(self.eta_secs, 1)
+        fields = (self.status, self.downloaded_bytes, self.total_bytes, self.bytes_per_second, eta)
+        names = ("status", "downloaded_bytes", "total_bytes", "bytes_per_second", "eta_secs")
+        return " ".join(
+            f"{n}={'-' if v is None else v}" for n, v in zip(names, fields, strict=True)
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
@@ -110,6 +142,27 @@ class DownloadProgress:
             "bytes_per_second": self.bytes_per_second,
             "eta_secs": self.eta_secs,
         }
+
+
+def human_bytes(count: float | None) -> str:
+    """``1.2 GB``-style sizes (decimal units, as LM Studio shows them); ``?`` when unknown."""
+    if count is None:
+        return "?"
+    size = float(count)
+    for unit in ("B", "kB", "MB"):
+        if abs(size) < 1000:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+def human_secs(secs: float) -> str:
+    """``1h05m``, ``2m07s`` or ``7s``."""
+    minutes, seconds = divmod(round(secs), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
 def unsupported(
@@ -195,11 +248,11 @@ def build_download_body(model: str, quantization: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {"model": model}
     if quantization is not None:
         if not model.lower().startswith(("https://", "http://")):
-            raise InvalidParameterError(
-                f"quantization={quantization!r} only applies to a Hugging Face URL, and "
+            raise InvalidParameterError(  # worded for the CLI's --quantization too
+                f"The quantization {quantization!r} only applies to a Hugging Face URL, and "
                 f"{model!r} is a catalog key; nothing was sent.",
                 hint="Name the model by its URL (https://huggingface.co/<user>/<repo>) to pick "
-                "a quantization, or leave quantization out.",
+                "a quantization, or leave the quantization out.",
             )
         body["quantization"] = quantization
     return body
@@ -240,20 +293,22 @@ def loaded_instances(models: Sequence[ModelInfo]) -> list[LoadedInstance]:
     return instances
 
 
-def find_loaded_instance(instance_id: str, models: Sequence[ModelInfo]) -> LoadedInstance:
-    """The loaded instance named ``instance_id`` (case-insensitive).
+def find_loaded_instances(
+    instance_ids: Sequence[str], models: Sequence[ModelInfo]
+) -> list[LoadedInstance]:
+    """The loaded instances named ``instance_ids`` (case-insensitive), every one checked.
 
     Raises:
-        ModelNotFoundError: listing the loaded instances (nothing is sent).
+        ModelNotFoundError: naming every id that is not loaded and listing the loaded
+            instances (nothing is sent).
     """
-    instances = loaded_instances(models)
-    wanted = instance_id.strip().lower()
-    for instance in instances:
-        if instance.id.lower() == wanted:
-            return instance
-    ids = [instance.id for instance in instances]
+    by_id = {instance.id.lower(): instance for instance in loaded_instances(models)}
+    missing = [name for name in instance_ids if name.strip().lower() not in by_id]
+    if not missing:
+        return [by_id[name.strip().lower()] for name in instance_ids]
+    ids = [instance.id for instance in by_id.values()]
     raise ModelNotFoundError(
-        f"No loaded instance {instance_id!r} (loaded: {', '.join(ids) or 'none'}); "
+        f"No loaded instance {', '.join(map(repr, missing))} (loaded: {', '.join(ids) or 'none'}); "
         "nothing was sent.",
         available=ids,
         hint="Name a loaded instance id (loaded_models() lists them; `lms ps` too).",

@@ -448,6 +448,17 @@ class LMStudioClient(ClientBase):
         unloaded: list[str] = self._run(self._core.unload_flow([instance_id]))
         return unloaded[0]
 
+    def unload_models(self, instance_ids: Sequence[str]) -> list[str]:
+        """Unload several loaded instances; returns their ids.
+
+        Every id is checked against the loaded instances before the first is unloaded.
+
+        Raises:
+            ModelNotFoundError: naming each id that is not loaded (nothing is unloaded).
+        """
+        unloaded: list[str] = self._run(self._core.unload_flow(list(instance_ids)))
+        return unloaded
+
     def unload_all(self) -> list[str]:
         """Unload every loaded instance; returns their ids."""
         unloaded: list[str] = self._run(self._core.unload_flow(None))

@@ -338,7 +338,7 @@ def test_quantization_without_a_url_fails_before_anything_is_sent(
         client.download_model(QWEN, "Q4_K_M")
 
     assert caught.value.message == (
-        f"quantization='Q4_K_M' only applies to a Hugging Face URL, and {QWEN!r} is a "
+        f"The quantization 'Q4_K_M' only applies to a Hugging Face URL, and {QWEN!r} is a "
         "catalog key; nothing was sent."
     )
     assert fault_server.requests == []
