@@ -115,6 +115,10 @@ if TYPE_CHECKING:
         DownloadProgress as DownloadProgress,
         LoadResult as LoadResult,
     )
+    from lmstudio_provider.transport._settings_report import (
+        SettingsReport as SettingsReport,
+        settings_report as settings_report,
+    )
     from lmstudio_provider.transport._sync_client import (
         ChatStream as ChatStream,
         LMStudioClient as LMStudioClient,
@@ -184,6 +188,8 @@ _EXPORTS = {
     "SettingOrigin": "_config",
     "Settings": "_config",
     "settings_from_kwargs": "_config",
+    "settings_report": "_settings_report",
+    "SettingsReport": "_settings_report",
     "START_SERVER_HINT": "_errors",
     "StreamInterruptedError": "_errors",
     "StructuredOutputTruncatedError": "_errors",
@@ -248,6 +254,7 @@ __all__ = [
     "ServerUnreachableError",
     "SettingOrigin",
     "Settings",
+    "SettingsReport",
     "StreamInterruptedError",
     "StructuredOutputTruncatedError",
     "TooManyOpenFilesError",
@@ -274,6 +281,7 @@ __all__ = [
     "resolve_settings",
     "setting_origins",
     "settings_from_kwargs",
+    "settings_report",
     "split_call_options",
     "validate_params",
 ]
