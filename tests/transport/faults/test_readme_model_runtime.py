@@ -40,7 +40,8 @@ def test_the_python_example_runs(
         "completed 1200000 1200000 0.0",
     ]
     assert lines[4] == f"{QWEN} 16384 2.5"  # 32768 asked, lowered to fit
-    assert lines[5].startswith(f"{QWEN} {QWEN} 16384 {{'context_length': 16384")
-    assert lines[6] == f"[{QWEN!r}]"  # the warm (JIT) load, unloaded by unload_all
+    assert lines[5] == f"Loaded {QWEN} as {QWEN} in 2.5 s (context 16384 tokens; 32768 asked)."
+    assert lines[6].startswith(f"{QWEN} {QWEN} 16384 {{'context_length': 16384")
+    assert lines[7] == f"[{QWEN!r}]"  # the warm (JIT) load, unloaded by unload_all
     assert lmstudio_v1.ttls == {QWEN: 600}
     assert lmstudio_v1.instance_ids() == []
