@@ -18,10 +18,10 @@ from llm.parts import StreamEvent
 
 from lmstudio_provider.llm_plugin._error_messages import model_errors
 from lmstudio_provider.llm_plugin._events import ToolCallIds, record_result, result_events
+from lmstudio_provider.llm_plugin._listing import KEY_ALIAS, KEY_ENV_VAR, llm_key
 from lmstudio_provider.llm_plugin._options import LMStudioOptions
 from lmstudio_provider.llm_plugin._progress import loading_notice
 from lmstudio_provider.llm_plugin._prompt import IMAGE_TYPES, chat_request
-from lmstudio_provider.llm_plugin._settings import KEY_ALIAS, KEY_ENV_VAR, llm_key
 from lmstudio_provider.transport import ModelInfo, QuickListing
 
 PREFIX = "lmstudio/"

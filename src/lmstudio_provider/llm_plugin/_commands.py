@@ -53,10 +53,10 @@ def command_errors(
 
 def client() -> LMStudioClient:
     """A client with the effective settings and the API key llm knows of."""
-    from lmstudio_provider.llm_plugin._settings import llm_key, load_connection
-    from lmstudio_provider.transport import LMStudioClient
+    from lmstudio_provider.llm_plugin._listing import llm_key
+    from lmstudio_provider.transport import Connection, LMStudioClient
 
-    return LMStudioClient(load_connection().settings_with_key(llm_key()))
+    return LMStudioClient(Connection.load().settings_with_key(llm_key()))
 
 
 @click.group(name="lmstudio")
@@ -123,8 +123,7 @@ def config_command(json_: bool) -> None:
     import llm
 
     from lmstudio_provider.llm_plugin._error_messages import LMStudioModelError
-    from lmstudio_provider.llm_plugin._listing import cache_path
-    from lmstudio_provider.llm_plugin._settings import KEY_ALIAS
+    from lmstudio_provider.llm_plugin._listing import KEY_ALIAS, cache_path
     from lmstudio_provider.transport import settings_report
 
     report = settings_report()

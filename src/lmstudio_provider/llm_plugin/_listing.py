@@ -1,5 +1,5 @@
-"""The model list behind ``register_models``: the transport's quick listing, asked with
-llm's API key and saved in llm's own folder (``LLM_USER_PATH``, else its app directory)."""
+"""How the plugin reaches LM Studio: the API key llm knows, the shared settings, and the
+transport's quick model listing, saved in llm's own folder (``LLM_USER_PATH``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ from pathlib import Path
 
 import llm
 
-from lmstudio_provider.llm_plugin._settings import llm_key, load_connection
-from lmstudio_provider.transport import ModelListCache, QuickListing
+from lmstudio_provider.transport import Connection, ModelListCache, QuickListing
+
+KEY_ALIAS = "lmstudio"  # `llm keys set lmstudio`
+KEY_ENV_VAR = "LMSTUDIO_API_KEY"
+
+
+def llm_key(explicit: str | None = None) -> str | None:
+    """The key llm knows (``--key``, `llm keys set lmstudio`, LMSTUDIO_API_KEY); it
+    overrides the settings' own key (``Connection.settings_with_key``)."""
+    return llm.get_key(explicit_key=explicit, key_alias=KEY_ALIAS, env_var=KEY_ENV_VAR) or None
 
 
 def cache_path() -> Path:
@@ -22,7 +30,7 @@ def model_list_cache() -> ModelListCache:
 
 def current_listing() -> QuickListing:
     """LM Studio's models: listed now, reused from moments ago, or the saved list."""
-    return model_list_cache().quick_listing(load_connection(), llm_key())
+    return model_list_cache().quick_listing(Connection.load(), llm_key())
 
 
 def forget() -> None:

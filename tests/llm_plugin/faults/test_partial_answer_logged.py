@@ -18,7 +18,7 @@ from click.testing import Result
 
 from llm_fixtures import Invoke, logged
 from lmstudio_provider.llm_plugin import _listing as registry
-from lmstudio_provider.llm_plugin._partial_log import LOGGED_HINT
+from lmstudio_provider.llm_plugin._error_messages import LOGGED_HINT
 
 if TYPE_CHECKING:
     from fault_server import FaultServer, Wire
