@@ -1,9 +1,5 @@
-"""The ``llm`` plugin: every model LM Studio serves, as ``lmstudio/<id>``.
-
-Only the hooks live here. llm imports this module on every start, ``llm --help``
-included, so everything else (settings, the transport, the model list) is imported
-when a hook first needs it.
-"""
+"""The ``llm`` plugin's hooks. llm imports this module on every start (``llm --help``
+too), so everything else is imported when a hook first needs it."""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
 """LM Studio's models as llm models: chat (sync and async) and embeddings.
 
-A model registered from LM Studio's list knows its id and capabilities. The
-``lmstudio/default`` model (alias ``lmstudio``) has no id: it is resolved when a
-prompt runs, so it follows the configured ``default_model`` or what is loaded. A
-name LM Studio did not list (or did not list yet) is kept as asked and resolved the
-same way, so its errors come from LM Studio rather than "Unknown model".
+A model knows the id and capabilities LM Studio listed; ``lmstudio/default`` and names
+LM Studio did not list are resolved when a prompt runs, so LM Studio's answer (not
+"Unknown model") says what is wrong.
 """
 
 from __future__ import annotations
@@ -58,34 +56,24 @@ class _LMStudioChat(_OptionalKey):
         self.model_id = model_id
         self.lmstudio_id = lmstudio_id
         self.listing = listing
-        info = self.listed_info()
-        # What LM Studio's list says; what it does not say is sent as asked, and the
-        # server decides (llm refuses a request a model says it cannot take). Schemas:
-        # LM Studio enforces `json_schema` structured output for every LLM.
-        self.vision_known = info is not None and listing.reports_types
-        self.tools_known = info is not None and listing.reports_tools
-        self.supports_tools = not self.tools_known or (info is not None and info.supports_tools)
-        vision = not self.vision_known or (info is not None and info.supports_vision)
-        self.attachment_types = set(IMAGE_TYPES) if vision else set()
-
-    def listed_info(self) -> ModelInfo | None:
-        return next((m for m in self.listing.models if m.id == self.lmstudio_id), None)
+        info = next((m for m in listing.models if m.id == lmstudio_id), None)
+        # What LM Studio's list says; None: it does not say, so the request is sent as
+        # asked and the server decides (llm refuses what a model says it cannot take).
+        # Schemas: LM Studio enforces `json_schema` structured output for every LLM.
+        self.vision = info.supports_vision if info and listing.reports_types else None
+        self.tools = info.supports_tools if info and listing.reports_tools else None
+        self.supports_tools = self.tools is not False
+        self.attachment_types = set() if self.vision is False else set(IMAGE_TYPES)
 
     def __str__(self) -> str:
         kind = " (async)" if isinstance(self, llm.AsyncModel | llm.AsyncKeyModel) else ""
-        return f"LM Studio{kind}: {self.model_id}{self._unknown_capabilities()}"
-
-    def _unknown_capabilities(self) -> str:
-        """What ``llm models`` must not read as "yes": the capabilities no list told."""
-        if self.lmstudio_id is None:
-            return ""  # the default: checked against the model it resolves to
-        if not self.vision_known:
+        unknown = None  # what `llm models` must not read as "yes"
+        if self.lmstudio_id is not None and self.vision is None:
             unknown = "capabilities unknown: images, tools and schemas are"
-        elif not self.tools_known:
+        elif self.lmstudio_id is not None and self.tools is None:
             unknown = "tool use unknown: tools are"
-        else:
-            return ""
-        return f" ({unknown} sent as asked; the server decides)"
+        note = f" ({unknown} sent as asked; the server decides)" if unknown else ""
+        return f"LM Studio{kind}: {self.model_id}{note}"
 
     def _prepare(self, prompt: llm.Prompt) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         self.listing.raise_if_down()

@@ -1,9 +1,5 @@
-"""The transport's chunks and results as llm ``StreamEvent``s, and what llm records.
-
-Reasoning arrives as ``reasoning`` events (llm shows it dimmed on stderr, and ``-R``
-hides it), tool calls as ``tool_call_name``/``tool_call_args`` events keyed by the
-call's id, text as ``text`` events.
-"""
+"""The transport's chunks and results as llm ``StreamEvent``s (reasoning, tool calls
+keyed by id, text), and what llm records of an answer."""
 
 from __future__ import annotations
 

@@ -1,16 +1,9 @@
-"""What the plugin registers with llm: LM Studio's models, the default model, asked names.
-
-* every LLM LM Studio lists, as ``lmstudio/<id>`` (a sync and an async model);
-* ``lmstudio/default``, alias ``lmstudio``: the configured ``default_model``, else the
-  loaded model, resolved when a prompt runs;
-* every ``lmstudio/<name>`` the command line asks for that is no listed id: an alias of
-  the one model it names part of (``-m lmstudio/qwen``), or, when it names none (or
-  LM Studio could not be asked), a model of that name resolved when the prompt runs,
-  so that the user hears LM Studio's answer ("no such model; available: ...", "not
-  running; start it with ...") rather than llm's "Unknown model".
-
-llm looks models up by exact name only; the names a command asks for are read from
-its click parameters (and llm's default model), the one place they can be seen.
+"""What the plugin registers: every model LM Studio lists as ``lmstudio/<id>``;
+``lmstudio/default`` (alias ``lmstudio``: the configured ``default_model``, else the
+loaded model); and each ``lmstudio/<name>`` the command asks for that is no listed id,
+as an alias of the one model it names part of (``-m lmstudio/qwen``), else as a model
+resolved when the prompt runs, so that LM Studio's answer says what is wrong. llm looks
+models up by exact name: the names asked for are read from the click parameters.
 """
 
 from __future__ import annotations
