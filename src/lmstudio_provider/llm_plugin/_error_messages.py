@@ -9,7 +9,6 @@ off and why. From Python the caller has the response and the error's ``partial``
 
 from __future__ import annotations
 
-import re
 import shlex
 import sqlite3
 import time
@@ -24,8 +23,6 @@ from lmstudio_provider.llm_plugin._events import result_json
 from lmstudio_provider.transport import ChatResponse, LMStudioError
 
 LOGGED_HINT = "The partial answer is logged: see it with llm logs -n 1"
-# A sentence (or clause) of a transport hint that speaks of the Python error's `partial`.
-PYTHON_ATTRIBUTE_CLAUSE = re.compile(r"[^.;]*`partial`[^.;]*[.;]\s*")
 
 
 class LMStudioModelError(llm.ModelError, click.ClickException):
@@ -38,17 +35,10 @@ class LMStudioModelError(llm.ModelError, click.ClickException):
 
     @classmethod
     def from_error(cls, error: LMStudioError, *, more_hint: str = "") -> LMStudioModelError:
-        """The message, then "Hint: ..." on its own line, in the terminal's words."""
-        hint = " ".join(filter(None, (cli_hint(error.hint) if error.hint else "", more_hint)))
+        """The message, then "Hint: ..." on its own line (the error's ``str()`` would
+        add where Python code finds the partial answer)."""
+        hint = " ".join(filter(None, (error.hint, more_hint)))
         return cls(f"{error.message}\nHint: {hint}" if hint else error.message)
-
-
-def cli_hint(hint: str) -> str:
-    """A transport hint without what only makes sense in Python (the error's ``partial``)."""
-    cleaned = PYTHON_ATTRIBUTE_CLAUSE.sub("", hint).strip().rstrip(";").strip()
-    if cleaned and not cleaned.endswith("."):
-        cleaned += "."
-    return cleaned
 
 
 @contextmanager

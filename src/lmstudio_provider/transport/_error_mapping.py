@@ -404,8 +404,7 @@ def error_from_transport(
         return StreamInterruptedError(
             f"The stream from LM Studio broke off ({context.target}): {error}. "
             f"{len(partial.text)} characters had arrived.",
-            hint="The partial answer is kept in the error's `partial`; LM Studio's log may "
-            "say why (a crash or an unload).",
+            hint="LM Studio's server log may say why (a crash or an unload).",
             partial=partial,
         )
     if context.method != "GET" and not isinstance(error, httpx2.WriteError):

@@ -67,9 +67,16 @@ class LMStudioError(Exception):
         super().__init__(message)
 
     def __str__(self) -> str:
-        if self.hint:
-            return f"{self.message}\nHint: {self.hint}"
-        return self.message
+        hint = " ".join(filter(None, (self.hint, self._partial_note())))
+        return f"{self.message}\nHint: {hint}" if hint else self.message
+
+    def _partial_note(self) -> str:
+        """Where a Python caller finds what arrived (the hint itself names no attribute,
+        so that a front end can show it in its own words)."""
+        partial = self.partial
+        if partial is None or not (partial.text or partial.reasoning or partial.tool_calls):
+            return ""
+        return "What arrived before the error is kept in the error's `partial`."
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"

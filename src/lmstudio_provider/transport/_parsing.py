@@ -134,9 +134,9 @@ def compute_tokens_per_second(
 
 
 BAD_UTF8_HINT = (
-    "The answer is kept in the error's `partial`, each invalid byte shown as U+FFFD. The "
-    "model (or its tokenizer) produced broken text: see LM Studio's server log; another "
-    "quantization of the model may help."
+    "Each invalid byte of the answer shows as U+FFFD. The model (or its tokenizer) "
+    "produced broken text: see LM Studio's server log; another quantization of the model "
+    "may help."
 )
 
 
@@ -312,7 +312,7 @@ class StreamState:
                 f"{self.context.target}, starting {error.start!r}.",
                 hint="The server at the base URL may not be LM Studio (check LMSTUDIO_BASE_URL); "
                 "if such events are expected, raise http.max_event_bytes "
-                "(LMSTUDIO_HTTP_MAX_EVENT_BYTES). What arrived before it is kept in `partial`.",
+                "(LMSTUDIO_HTTP_MAX_EVENT_BYTES).",
                 partial=self.result(),
             ) from None
         self.events += len(events)
@@ -344,8 +344,8 @@ class StreamState:
                 f"The stream from LM Studio ended before the answer was complete "
                 f"(no finish reason, no [DONE]) on {self.context.target}; "
                 f"{len(received)} characters had arrived.",
-                hint="The partial answer is kept in the error's `partial`. The model may have "
-                "crashed, been unloaded or run out of context: see LM Studio's server log.",
+                hint="The model may have crashed, been unloaded or run out of context: see "
+                "LM Studio's server log.",
                 partial=self.result(),
             )
         return chunks
@@ -383,8 +383,7 @@ class StreamState:
     def error(self, message: str) -> LMStudioError:
         return ProtocolError(
             f"LM Studio sent a stream line that is not valid on {self.context.target}: {message}",
-            hint="The server at the base URL may not be LM Studio, or it broke mid-answer; "
-            "the partial answer is kept in the error's `partial`.",
+            hint="The server at the base URL may not be LM Studio, or it broke mid-answer.",
             partial=self.result(),
         )
 

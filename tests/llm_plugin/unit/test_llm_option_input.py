@@ -2,8 +2,8 @@
 
 A misspelt option name gets the likely one and the list; a stop list that is broken JSON is
 refused (not sent as a literal stop string); ``-o extra`` naming what the plugin sets says
-which llm option sets it. Transport hints that speak of Python attributes reach the
-terminal without them.
+which llm option sets it. Transport hints name no Python attribute (``str()`` of the
+error adds where Python code finds the partial answer; the terminal is not told).
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from lmstudio_provider.llm_plugin._error_messages import LMStudioModelError, cli_hint
+from lmstudio_provider.llm_plugin._error_messages import LMStudioModelError
 from lmstudio_provider.llm_plugin._options import LMStudioOptions
-from lmstudio_provider.transport import ProtocolError, StreamInterruptedError
+from lmstudio_provider.transport import LMStudioError, ProtocolError, StreamInterruptedError
+from lmstudio_provider.transport._error_mapping import RequestContext
+from lmstudio_provider.transport._parsing import StreamState
+from lmstudio_provider.transport._results import Metrics
 
 pytestmark = pytest.mark.usefixtures("llm_user_dir")
 
@@ -76,24 +79,29 @@ def test_extra_may_not_set_what_the_plugin_sets(extra: str, words: str) -> None:
     assert "stream_chat()" not in message
 
 
+def stream_error(after_text: bytes) -> LMStudioError:
+    """The error the transport raises when ``after_text`` follows a first piece of text."""
+    context = RequestContext("http://localhost:1234", "POST", "/v1/chat/completions", "m")
+    state = StreamState("m", context, Metrics())
+    state.feed(b'data: {"choices": [{"index": 0, "delta": {"content": "Once upon"}}]}\n\n')
+    with pytest.raises(LMStudioError) as caught:
+        state.close() if after_text == b"" else state.feed(after_text)
+    return caught.value
+
+
 @pytest.mark.parametrize(
-    "error",
-    [
-        StreamInterruptedError(
-            "The stream broke off.",
-            hint="The partial answer is kept in the error's `partial`. The model may have "
-            "crashed, been unloaded or run out of context: see LM Studio's server log.",
-        ),
-        ProtocolError(
-            "LM Studio sent a bad line.",
-            hint="The server at the base URL may not be LM Studio, or it broke mid-answer; "
-            "the partial answer is kept in the error's `partial`.",
-        ),
-    ],
+    ("after_text", "kind"),
+    [(b"", StreamInterruptedError), (b"data: {not json\n\n", ProtocolError)],
     ids=["interrupted", "protocol"],
 )
-def test_a_stream_error_speaks_of_the_terminal_not_of_python(error: Exception) -> None:
-    assert isinstance(error, StreamInterruptedError | ProtocolError)
+def test_a_stream_error_speaks_of_the_terminal_not_of_python(
+    after_text: bytes, kind: type[LMStudioError]
+) -> None:
+    error = stream_error(after_text)
+    assert isinstance(error, kind)
+    assert error.partial is not None
+    assert error.partial.text == "Once upon"
+    assert "`partial`" in str(error)  # Python code is told where the answer is
 
     shown = str(LMStudioModelError.from_error(error))
 
@@ -101,10 +109,6 @@ def test_a_stream_error_speaks_of_the_terminal_not_of_python(error: Exception) -
     assert "error's" not in shown
     message, hint = shown.split("\nHint: ")
     assert message == error.message
+    assert hint == error.hint
     assert hint[0].isupper()
     assert hint.endswith(".")
-
-
-def test_a_hint_without_python_words_is_unchanged() -> None:
-    hint = "Shorten the conversation, or reload the model (`lms load <model>`)."
-    assert cli_hint(hint) == hint
