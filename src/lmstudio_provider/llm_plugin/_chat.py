@@ -7,7 +7,7 @@ LM Studio did not list are resolved when a prompt runs, so LM Studio's answer (n
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from typing import Any
 
 import llm
@@ -20,15 +20,9 @@ from lmstudio_provider.llm_plugin._listing import KEY_ALIAS, KEY_ENV_VAR, llm_ke
 from lmstudio_provider.llm_plugin._options import LMStudioOptions
 from lmstudio_provider.llm_plugin._progress import loading_notice
 from lmstudio_provider.llm_plugin._prompt import IMAGE_TYPES, chat_request
-from lmstudio_provider.transport import ModelInfo, QuickListing
+from lmstudio_provider.transport import QuickListing
 
 PREFIX = "lmstudio/"
-
-
-def _loads(info: ModelInfo) -> Callable[[], str | None]:
-    """The model a request for ``info`` loads just in time (it is not loaded), else None."""
-    loading = info.id if info.state == "not-loaded" else None
-    return lambda: loading
 
 
 class _OptionalKey:
@@ -97,7 +91,7 @@ class LMStudioChat(_LMStudioChat, llm.KeyModel):
             # Resolved once, here, so that the notice knows whether the model loads.
             info = client.resolve_model(self.lmstudio_id)
             if not stream:
-                with loading_notice(_loads(info)):
+                with loading_notice(lambda: info.id if info.state == "not-loaded" else None):
                     result = client.chat(messages, model=info, **options)
                 yield from result_events(result)
             else:
@@ -136,7 +130,7 @@ class AsyncLMStudioChat(_LMStudioChat, llm.AsyncKeyModel):
             client = self.listing.connection.async_client(key, self.listing.fresh_models)
             info = await client.resolve_model(self.lmstudio_id)
             if not stream:
-                with loading_notice(_loads(info)):
+                with loading_notice(lambda: info.id if info.state == "not-loaded" else None):
                     result = await client.chat(messages, model=info, **options)
                 for event in result_events(result):
                     yield event
