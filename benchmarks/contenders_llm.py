@@ -39,17 +39,17 @@ def prompt() -> str:
 @contextmanager
 def llm_pointed_at(base_url: str) -> Iterator[None]:
     """The plugin's LM Studio is ``base_url``; llm's user directory is a throwaway one."""
-    from lmstudio_provider.llm_plugin import _listing as registry
+    from lmstudio_provider.transport import ModelListCache
 
     names = ("LMSTUDIO_BASE_URL", "LLM_USER_PATH")
     saved = {name: os.environ.get(name) for name in names}
     with tempfile.TemporaryDirectory(prefix="bench-llm-") as user_dir:
         os.environ.update(LMSTUDIO_BASE_URL=base_url, LLM_USER_PATH=user_dir)
-        registry.forget()
+        ModelListCache.forget_recent()
         try:
             yield
         finally:
-            registry.forget()
+            ModelListCache.forget_recent()
             for name, value in saved.items():
                 if value is None:
                     os.environ.pop(name, None)

@@ -21,7 +21,7 @@ import pytest
 import respx
 from click.testing import CliRunner, Result
 
-from lmstudio_provider.llm_plugin import _listing as registry
+from lmstudio_provider.transport import ModelListCache
 
 Invoke = Callable[..., Result]
 
@@ -33,9 +33,9 @@ def llm_user_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Pa
     path.mkdir()
     monkeypatch.setenv("LLM_USER_PATH", str(path))
     monkeypatch.delenv("LLM_MODEL", raising=False)
-    registry.forget()
+    ModelListCache.forget_recent()
     yield path
-    registry.forget()
+    ModelListCache.forget_recent()
 
 
 @pytest.fixture
@@ -49,11 +49,11 @@ def llm_cli(llm_user_dir: Path) -> Iterator[Invoke]:
     from llm.cli import cli
 
     def invoke(*args: str, input: str | None = None) -> Result:
-        registry.forget()
+        ModelListCache.forget_recent()
         return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=True)
 
     yield invoke
-    registry.forget()
+    ModelListCache.forget_recent()
 
 
 # -- Wire data, shaped like LM Studio's --------------------------------------------------

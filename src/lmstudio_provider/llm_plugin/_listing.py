@@ -31,8 +31,3 @@ def model_list_cache() -> ModelListCache:
 def current_listing() -> QuickListing:
     """LM Studio's models: listed now, reused from moments ago, or the saved list."""
     return model_list_cache().quick_listing(Connection.load(), llm_key())
-
-
-def forget() -> None:
-    """Drop the in-process listing and close its connections (the saved list stays)."""
-    ModelListCache.forget_recent()

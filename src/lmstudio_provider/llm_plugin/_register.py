@@ -67,6 +67,9 @@ def _names_to_register(
     return aliases, kept
 
 
+_ERROR_SHOWN = "lmstudio_provider.configuration_error_shown"
+
+
 def _say_configuration_error(error: ConfigError | None) -> None:
     """``llm models`` with an invalid configuration: the error on stderr, once.
 
@@ -81,9 +84,6 @@ def _say_configuration_error(error: ConfigError | None) -> None:
     if not chain[-1].meta.get(_ERROR_SHOWN):
         chain[-1].meta[_ERROR_SHOWN] = True
         click.echo(f"Error: {error}", err=True)
-
-
-_ERROR_SHOWN = "lmstudio_provider.configuration_error_shown"
 
 
 def register_chat_models(register: Callable[..., None]) -> None:

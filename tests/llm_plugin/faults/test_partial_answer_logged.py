@@ -17,8 +17,8 @@ import pytest
 from click.testing import Result
 
 from llm_fixtures import Invoke, logged
-from lmstudio_provider.llm_plugin import _listing as registry
 from lmstudio_provider.llm_plugin._error_messages import LOGGED_HINT
+from lmstudio_provider.transport import ModelListCache
 
 if TYPE_CHECKING:
     from fault_server import FaultServer, Wire
@@ -131,4 +131,4 @@ def test_the_python_api_logs_nothing_new(
         response.text()
     assert LOGGED_HINT not in str(raised.value)
     assert not (llm_user_dir / "logs.db").exists()
-    registry.forget()  # the listing's connections, closed before the server checks
+    ModelListCache.forget_recent()  # the listing's connections, closed before the server checks

@@ -15,6 +15,7 @@ import respx
 
 from llm_fixtures import QWEN
 from lmstudio_provider.llm_plugin import _listing as registry
+from lmstudio_provider.transport import ModelListCache
 
 pytestmark = pytest.mark.usefixtures("llm_user_dir")
 
@@ -41,7 +42,7 @@ def test_the_list_is_saved_in_llms_folder_and_reused_in_the_process(
     saved = json.loads(registry.cache_path().read_text())
     assert saved["servers"]["http://localhost:1234"]["dialect"] == "v1"
     assert registry.current_listing() is listing
-    registry.forget()
+    ModelListCache.forget_recent()
     assert registry.current_listing() is not listing
     assert lmstudio.routes["models"].call_count == 2
     assert QWEN in [model.id for model in listing.models]
