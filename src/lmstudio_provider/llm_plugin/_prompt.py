@@ -30,7 +30,10 @@ def chat_request(prompt: llm.Prompt) -> tuple[list[dict[str, Any]], dict[str, An
         options["tools"] = tools
     if prompt.schema:
         if not isinstance(prompt.schema, dict):  # llm turns pydantic classes into dicts
-            raise InvalidParameterError(f"Unsupported schema: {prompt.schema!r}")
+            raise InvalidParameterError(
+                f"Unsupported schema {prompt.schema!r}; nothing was sent.",
+                hint="Give the schema as a JSON schema (a dict) or a pydantic model class.",
+            )
         options["response_format"] = {
             "type": "json_schema",
             "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": prompt.schema},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 import respx
@@ -114,6 +114,26 @@ def test_schema_multi(llm_cli: Invoke, lmstudio: respx.MockRouter) -> None:
     assert result.exit_code == 0, result.output
     schema = sent(route)["response_format"]["json_schema"]["schema"]
     assert schema["properties"]["items"]["type"] == "array"
+
+
+def test_a_schema_llm_cannot_turn_into_json_is_refused_saying_what_to_give(
+    lmstudio: respx.MockRouter,
+) -> None:
+    import llm
+
+    class Dog(TypedDict):  # llm turns pydantic classes into JSON schemas, not these
+        name: str
+
+    route = chat(lmstudio, answered("{}"))
+    model = llm.get_model("lmstudio")
+    with pytest.raises(llm.ModelError) as raised:
+        model.prompt("Invent a dog", schema=Dog, stream=False).text()  # type: ignore[arg-type]
+    assert "Unsupported schema" in str(raised.value)
+    assert "nothing was sent" in str(raised.value)
+    assert "\nHint: Give the schema as a JSON schema (a dict) or a pydantic model" in str(
+        raised.value
+    )
+    assert route.call_count == 0
 
 
 # -- Attachments ----------------------------------------------------------------------------
