@@ -18,8 +18,8 @@ from llm.parts import (
 )
 
 from lmstudio_provider.llm_plugin._prompt import chat_messages, tool_spec
-from lmstudio_provider.transport import has_image_parts
 from lmstudio_provider.transport._errors import InvalidParameterError
+from lmstudio_provider.transport._messages import has_image_parts
 
 # The smallest valid PNG: 1x1 pixel.
 PNG = base64.b64decode(

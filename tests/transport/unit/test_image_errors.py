@@ -13,9 +13,9 @@ from lmstudio_provider.transport import (
     InvalidParameterError,
     ModelInfo,
     ServerError,
-    has_image_parts,
 )
 from lmstudio_provider.transport._error_mapping import IMAGES_HINT
+from lmstudio_provider.transport._messages import has_image_parts
 
 BASE = "http://localhost:1234"
 IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
