@@ -26,6 +26,7 @@ from lmstudio_provider.transport import (
     ChatParamFields,
     allowed_range,
     closest_name,
+    looks_like_token,
 )
 
 # What sets each request field -o extra may not set, in the CLI's words.
@@ -105,7 +106,8 @@ class LMStudioOptions(llm.Model.Options, ChatParamFields):
         except ValidationError as error:
             problem = error.errors()[0]["msg"].removeprefix("Value error, ")
             bounds = allowed_range(cls.model_fields[info.field_name])
-            detail = f"{problem} (allowed: {bounds}; got {value!r})" if bounds else problem
+            got = "a value that looks like a token" if looks_like_token(value) else repr(value)
+            detail = f"{problem} (allowed: {bounds}; got {got})" if bounds else problem
             raise _problem(detail) from None
 
     @field_validator("extra", mode="before")

@@ -101,6 +101,13 @@ def test_bad_values_are_refused_saying_what_is_allowed(given: dict[str, str], me
     assert message in msg
 
 
+def test_a_value_that_looks_like_a_token_is_not_shown() -> None:
+    [(loc, message)] = problems(temperature="sk-lm-PLANTED7f3a9c")
+    assert loc == ("temperature",)
+    assert "PLANTED" not in message
+    assert message.endswith("(allowed: 0 to 2; got a value that looks like a token)")
+
+
 def test_unknown_options_are_refused() -> None:
     [(loc, message)] = problems(tempreature=0.5)  # the guess: test_llm_option_input.py
     assert loc == ("tempreature",)
