@@ -170,8 +170,7 @@ class LMStudioEmbedding(_OptionalKey, EmbeddingModel):
     ) -> Iterator[list[float]]:
         texts = [item if isinstance(item, str) else item.decode("utf-8") for item in items]
         with model_errors():
-            listing = self.listing
-            listing.raise_if_down()
-            client = listing.connection.client(key, listing.fresh_models)
+            self.listing.raise_if_down()
+            client = self.listing.connection.client(key, self.listing.fresh_models)
             result = client.embed(texts, model=self.lmstudio_id, batch_size=self.batch_size)
         return iter(result.vectors)
