@@ -449,7 +449,7 @@ class ChatLMStudio(LMStudioConnection, ChatParamFields, BaseChatModel):
             kwargs: Not supported; passing any raises ``ValueError``.
         """
         if kwargs:
-            raise ValueError(f"Received unsupported arguments {kwargs}")
+            raise ValueError(f"Received unsupported arguments {sorted(kwargs)}")  # no values
         bound, parser = structured_output_plan(schema, method, strict)
         llm = (
             self.bind(

@@ -229,6 +229,8 @@ def test_include_raw_returns_a_parsing_error(respx_mock: respx.MockRouter) -> No
 def test_structured_output_rejects_unknown_arguments() -> None:
     with pytest.raises(ValueError, match="unsupported arguments"):
         ChatLMStudio().with_structured_output(Joke, tools=[])
+    with pytest.raises(ValueError, match=r"unsupported arguments \['token'\]$"):
+        ChatLMStudio().with_structured_output(Joke, token="sk-lm-PLANTED7f3a9c")  # not shown
     with pytest.raises(ValueError, match="Unrecognized method"):
         ChatLMStudio().with_structured_output(Joke, method="xml")  # type: ignore[arg-type]
 
