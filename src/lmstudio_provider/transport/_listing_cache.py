@@ -41,6 +41,7 @@ class QuickListing:
         reports_tools: The models' tool use is known.
         from_server: The server answered; ``False``: the saved list, or nothing.
         error: Why the server's list could not be used.
+        listed_at: When it was made (``time.monotonic()``); ``recent`` for 5 s after.
     """
 
     connection: Connection
