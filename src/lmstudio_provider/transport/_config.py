@@ -624,7 +624,12 @@ def given_setting_values(origins: dict[str, SettingOrigin] | None = None) -> dic
             model: Any = HttpSettings if path_parts[0] == "http" else Settings
             field = model.model_fields.get(path_parts[-1])
             value = None if field is None else field.get_default(call_default_factory=True)
-        if value is not None and (name == "api_key" or looks_secret(name)):
+        # Masked as the ConfigError beside it masks them (a key put in the wrong variable).
+        if value is not None and (
+            name == "api_key" or looks_secret(name) or looks_like_token(value)
+        ):
             value = "********"
+        elif name == "defaults" and isinstance(value, dict):
+            value = _masked_parameters(value)
         values[name] = value
     return values

@@ -71,6 +71,23 @@ def test_an_invalid_configuration_is_reported_with_the_values_as_given(
     assert SECRET not in json.dumps(data)
 
 
+def test_an_invalid_configuration_shows_no_token_put_where_it_does_not_belong(
+    monkeypatch: pytest.MonkeyPatch, write_config: WriteConfig
+) -> None:
+    """A key in the wrong variable, or under an unknown request default, is masked in the
+    table as in the error beside it."""
+    write_config({"inference": {"defaults": {"temperature": 0.5, "token": SECRET}}})
+    monkeypatch.setenv("LMSTUDIO_BASE_URL", SECRET)
+
+    report = settings_report()
+
+    assert report.error is not None
+    rows = {name: (value, source) for name, value, source in report.rows()}
+    assert rows["base_url"] == ("********", "environment LMSTUDIO_BASE_URL")
+    assert json.loads(rows["defaults"][0]) == {"temperature": 0.5, "token": "********"}
+    assert SECRET not in json.dumps(report.as_dict()) + repr(report.rows()) + str(report.error)
+
+
 def test_a_key_the_caller_holds_is_shown_masked_with_its_source() -> None:
     report = settings_report().with_api_key_from("llm keys (lmstudio)")
 
