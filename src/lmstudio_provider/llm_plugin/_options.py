@@ -106,8 +106,7 @@ class LMStudioOptions(llm.Model.Options, ChatParamFields):
         except ValidationError as error:
             problem = error.errors()[0]["msg"].removeprefix("Value error, ")
             bounds = allowed_range(cls.model_fields[info.field_name])
-            got = "a value that looks like a token" if looks_like_token(value) else repr(value)
-            detail = f"{problem} (allowed: {bounds}; got {got})" if bounds else problem
+            detail = f"{problem} (allowed: {bounds}; got {_shown(value)})" if bounds else problem
             raise _problem(detail) from None
 
     @field_validator("extra", mode="before")
@@ -115,7 +114,7 @@ class LMStudioOptions(llm.Model.Options, ChatParamFields):
     def _extra_is_object(cls, value: Any) -> Any:
         value = _from_json_text(value, keep_invalid=False)
         if value is not None and not isinstance(value, dict):
-            raise _problem(f"must be a JSON object, got {value!r}")
+            raise _problem(f"must be a JSON object, got {_shown(value)}")
         reserved = sorted(RESERVED_BODY_KEYS.intersection(value or {}))
         if reserved:
             ways = "; ".join(RESERVED_IN_CLI_WORDS.get(key, key) for key in reserved)
@@ -124,6 +123,11 @@ class LMStudioOptions(llm.Model.Options, ChatParamFields):
                 f"{'it' if len(reserved) == 1 else 'them'} ({ways}); nothing was sent"
             )
         return value
+
+
+def _shown(value: Any) -> str:
+    """A value given as an option, unless it looks like a token (never echoed)."""
+    return "a value that looks like a token" if looks_like_token(value) else repr(value)
 
 
 def _guess(name: str, known: list[str]) -> str:

@@ -108,6 +108,12 @@ def test_a_value_that_looks_like_a_token_is_not_shown() -> None:
     assert message.endswith("(allowed: 0 to 2; got a value that looks like a token)")
 
 
+def test_extra_that_is_a_token_is_not_shown() -> None:
+    [(loc, message)] = problems(extra="sk-lm-PLANTED7f3a9c")
+    assert loc == ("extra",)
+    assert message == "must be a JSON object, got a value that looks like a token"
+
+
 def test_unknown_options_are_refused() -> None:
     [(loc, message)] = problems(tempreature=0.5)  # the guess: test_llm_option_input.py
     assert loc == ("tempreature",)
